@@ -1,0 +1,148 @@
+"""Install the stack's programs into .cache/, idempotently, at the versions of deploy/versions.env.
+
+- Elasticsearch: the integ-test-zip distribution from Maven Central, sha512-checked, unpacked once.
+- versitygw (the S3 server) and the Docker Compose CLI plugin: built from the Go module proxy.
+- A JDK >= 21 is found (settings, JAVA_HOME, /usr/lib/jvm); Elasticsearch 9 needs one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from stacklib.procs import StackError
+
+ROOT = Path(__file__).resolve().parents[3]
+MAVEN = "https://repo1.maven.org/maven2/org/elasticsearch/distribution/integ-test-zip/elasticsearch"
+
+
+def versions() -> dict[str, str]:
+    pairs = {}
+    for line in (ROOT / "deploy/versions.env").read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs
+
+
+def java_home(configured: Path | None, environ: dict[str, str]) -> Path:
+    candidates = [configured] if configured else []
+    candidates += [Path(environ[k]) for k in ("ES_JAVA_HOME", "JAVA_HOME") if environ.get(k)]
+    candidates += sorted(Path("/usr/lib/jvm").glob("*"), reverse=True) if Path("/usr/lib/jvm").is_dir() else []
+    seen = []
+    for home in candidates:
+        java = home / "bin" / "java"
+        if not java.exists():
+            continue
+        major = _java_major(java)
+        seen.append(f"{home} (Java {major})")
+        if major >= 21:
+            return home
+    raise StackError(
+        "Elasticsearch 9 needs Java 21 or newer; found " + (", ".join(seen) or "no JDK") + ".\n"
+        "Fix: install a JDK >= 21 (e.g. Temurin 21 or 25) and point WENYUAN_STACK__JAVA_HOME at it."
+    )
+
+
+def _java_major(java: Path) -> int:
+    out = subprocess.run([str(java), "-version"], capture_output=True, text=True).stderr
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
+    if not match:
+        return 0
+    major = int(match.group(1))
+    return int(match.group(2) or 0) if major == 1 else major
+
+
+def elasticsearch(cache: Path) -> Path:
+    """Unpacked Elasticsearch home under .cache, downloaded and checked on first use."""
+    v = versions()
+    version, expected = v["ELASTICSEARCH_VERSION"], v["ELASTICSEARCH_ZIP_SHA512"]
+    home = cache / f"elasticsearch-{version}"
+    if (home / "bin" / "elasticsearch").exists():
+        return home
+    archive = cache / "downloads" / f"elasticsearch-{version}.zip"
+    if not archive.exists() or _sha512(archive) != expected:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        url = f"{MAVEN}/{version}/elasticsearch-{version}.zip"
+        print(f"stack: downloading Elasticsearch {version} from Maven Central", flush=True)
+        partial = archive.with_suffix(".part")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as resp, partial.open("wb") as out:
+                shutil.copyfileobj(resp, out, 1 << 20)
+        except OSError as exc:
+            raise StackError(f"could not download {url}: {exc}") from exc
+        actual = _sha512(partial)
+        if actual != expected:
+            partial.unlink()
+            raise StackError(f"checksum mismatch for {url}:\n expected {expected}\n got      {actual}")
+        partial.replace(archive)
+    staging = cache / f".elasticsearch-{version}.unpacking"
+    shutil.rmtree(staging, ignore_errors=True)
+    with zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            target = Path(zf.extract(info, staging))
+            mode = (info.external_attr >> 16) & 0o777
+            if mode:
+                target.chmod(mode)
+    (staging / f"elasticsearch-{version}").replace(home)
+    shutil.rmtree(staging, ignore_errors=True)
+    return home
+
+
+def _sha512(path: Path) -> str:
+    digest = hashlib.sha512()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _go(cache: Path) -> tuple[str, dict[str, str]]:
+    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    if go is None:
+        raise StackError("Go (>= 1.24) is needed to build the S3 server (versitygw) and is not on PATH.\n"
+                         "Fix: install Go (e.g. `apt-get install golang-go`, or go.dev/dl) and re-run.")
+    gopath = cache / "go"
+    env = dict(os.environ, GOPATH=str(gopath), GOMODCACHE=str(gopath / "pkg/mod"),
+               GOCACHE=str(gopath / "build"), GOFLAGS="-modcacherw", CGO_ENABLED="0")
+    return go, env
+
+
+def versitygw(cache: Path) -> Path:
+    version = versions()["VERSITYGW_VERSION"]
+    binary = cache / "bin" / f"versitygw-{version}"
+    if binary.exists():
+        return binary
+    go, env = _go(cache)
+    gobin = cache / "go" / f"bin-versitygw-{version}"
+    print(f"stack: building versitygw {version} with go install (a few minutes, once)", flush=True)
+    env["GOBIN"] = str(gobin)
+    subprocess.run([go, "install", "-trimpath", f"-ldflags=-X main.Version={version}",
+                    f"github.com/versity/versitygw/cmd/versitygw@{version}"], check=True, env=env)
+    binary.parent.mkdir(parents=True, exist_ok=True)
+    (gobin / "versitygw").replace(binary)
+    return binary
+
+
+def docker_compose(cache: Path) -> Path:
+    """The Compose CLI plugin (only to validate deploy/compose; there is no Docker engine here)."""
+    version = versions()["DOCKER_COMPOSE_VERSION"]
+    plugin = cache / "docker" / "cli-plugins" / "docker-compose"
+    stamp = plugin.with_suffix(".version")
+    if plugin.exists() and stamp.exists() and stamp.read_text().strip() == version:
+        return plugin
+    go, env = _go(cache)
+    print(f"stack: building the docker compose plugin {version} (a few minutes, once)", flush=True)
+    plugin.parent.mkdir(parents=True, exist_ok=True)
+    ldflags = f"-X github.com/docker/compose/v5/internal.Version={version}"
+    subprocess.run([go, "build", "-trimpath", f"-ldflags={ldflags}", "-o", str(plugin),
+                    "github.com/docker/compose/v5/cmd"],
+                   check=True, env=env, cwd=ROOT / "deploy/compose/tool")
+    stamp.write_text(version + "\n")
+    return plugin

@@ -1,0 +1,314 @@
+"""The four services of the local stack: how each starts, when it is ready, what version it runs.
+
+Every server binds 127.0.0.1. State lives under the run directory (.run/ by default):
+`pids/` (pid files), `logs/`, `es/`, `s3/`, `airflow/`.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.metadata
+import json
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import sys
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from services.settings import Settings, process_environment
+from stacklib import install, procs
+from stacklib.procs import StackError
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass
+class Service(ABC):
+    name: str
+    url: str
+    port: int
+    settings: Settings
+
+    @property
+    def run(self) -> Path:
+        return self.settings.stack.run_dir
+
+    @property
+    def pid_file(self) -> Path:
+        return self.run / "pids" / f"{self.name}.pid"
+
+    @property
+    def log(self) -> Path:
+        return self.run / "logs" / f"{self.name}.log"
+
+    def pids(self) -> list[int]:
+        pid = procs.live_pid(self.pid_file)
+        return [pid] if pid else []
+
+    def install(self) -> None:  # programs are fetched or built here
+        return None
+
+    @abstractmethod
+    def start(self) -> None: ...
+
+    @abstractmethod
+    def ready(self) -> bool: ...
+
+    @abstractmethod
+    def version(self) -> str: ...
+
+    def stop(self) -> bool:
+        return procs.stop(self.pid_file)
+
+    def after_ready(self) -> None:
+        return None
+
+    def _get(self, path: str, **kwargs: Any) -> httpx.Response | None:
+        try:
+            return httpx.get(self.url + path, timeout=2.0, **kwargs)
+        except httpx.HTTPError:
+            return None
+
+
+class Elasticsearch(Service):
+    def install(self) -> None:
+        self.home = install.elasticsearch(self.settings.stack.cache_dir)
+        self.java = install.java_home(self.settings.stack.java_home, process_environment())
+
+    @property
+    def log(self) -> Path:  # daemonized: the server writes its own log
+        return self.run / "es" / "logs" / "wenyuan-local.log"
+
+    def start(self) -> None:
+        self.install()
+        es_dir = self.run / "es"
+        config = es_dir / "config"
+        for sub in ("data", "logs", "tmp"):
+            (es_dir / sub).mkdir(parents=True, exist_ok=True)
+        if not (config / "jvm.options").exists():
+            shutil.copytree(self.home / "config", config, dirs_exist_ok=True)
+        (config / "elasticsearch.yml").write_text(
+            "cluster.name: wenyuan-local\nnode.name: wenyuan-es-1\n"
+            f"network.host: 127.0.0.1\nhttp.port: {self.port}\ntransport.port: {self.port + 100}\n"
+            "discovery.type: single-node\nxpack.security.enabled: false\n"
+            f"path.data: {es_dir / 'data'}\npath.logs: {es_dir / 'logs'}\n"
+            "cluster.routing.allocation.disk.threshold_enabled: false\n"
+            "action.destructive_requires_name: false\n"
+        )
+        prefix = self._run_as()
+        own_pid = es_dir / "es.pid"
+        own_pid.unlink(missing_ok=True)
+        env = dict(process_environment(), ES_JAVA_HOME=str(self.java), ES_PATH_CONF=str(config),
+                   ES_TMPDIR=str(es_dir / "tmp"), ES_JAVA_OPTS=f"-Xms{self.settings.stack.es_heap} "
+                   f"-Xmx{self.settings.stack.es_heap}")
+        env.pop("JAVA_HOME", None)
+        start_log = self.run / "logs" / "elasticsearch-start.log"
+        start_log.parent.mkdir(parents=True, exist_ok=True)
+        with start_log.open("ab") as out:
+            # -d: the launcher returns once the server runs and writes the server's pid to own_pid.
+            self._launcher = subprocess.Popen(
+                [*prefix, str(self.home / "bin" / "elasticsearch"), "-d", "-p", str(own_pid)],
+                env=env, cwd=es_dir, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        self._own_pid, self._start_log = own_pid, start_log
+
+    def launching(self) -> bool:
+        launcher = getattr(self, "_launcher", None)
+        if launcher is None:
+            return bool(self.pids())
+        code = launcher.poll()
+        if code not in (None, 0):
+            raise StackError(f"Elasticsearch failed to start (exit {code}). Last lines of "
+                             f"{self._start_log}:\n{procs.tail(self._start_log)}\n--- {self.log}:\n"
+                             f"{procs.tail(self.log)}")
+        if self._own_pid.exists() and not self.pids():
+            procs.write_pid(self.pid_file, int(self._own_pid.read_text().strip()))
+        return True
+
+    def _run_as(self) -> list[str]:
+        """Elasticsearch refuses root: as root, run it as a dedicated system user."""
+        if os.geteuid() != 0:
+            return []
+        user = self.settings.stack.es_user
+        try:
+            pwd.getpwnam(user)
+        except KeyError:
+            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
+                           check=True)
+        subprocess.run(["chown", "-R", user, str(self.run / "es")], check=True)
+        prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
+        probe = subprocess.run([*prefix, "test", "-x", str(self.home / "bin" / "elasticsearch"), "-a", "-w",
+                                str(self.run / "es" / "data")], capture_output=True)
+        if probe.returncode != 0:
+            raise StackError(
+                f"user {user} cannot reach {self.home} or {self.run / 'es'} (a parent directory is not "
+                "searchable by other users).\nFix: `chmod o+x` the parent directories, or set "
+                "WENYUAN_STACK__RUN_DIR and WENYUAN_STACK__CACHE_DIR to directories it can reach."
+            )
+        return prefix
+
+    def ready(self) -> bool:
+        self.launching()
+        resp = self._get("/_cluster/health", params={"wait_for_status": "green", "timeout": "1s"})
+        return resp is not None and resp.status_code == 200 and resp.json().get("status") == "green"
+
+    def version(self) -> str:
+        resp = self._get("/_nodes/_local", params={"filter_path": "nodes.*.version"})
+        if resp is None or resp.status_code != 200:
+            return install.versions()["ELASTICSEARCH_VERSION"] + " (pinned)"
+        return str(next(iter(resp.json()["nodes"].values()))["version"])
+
+
+class S3Server(Service):
+    def install(self) -> None:
+        self.binary = install.versitygw(self.settings.stack.cache_dir)
+
+    def start(self) -> None:
+        self.install()
+        data, meta = self.run / "s3" / "data", self.run / "s3" / "meta"
+        data.mkdir(parents=True, exist_ok=True)
+        meta.mkdir(parents=True, exist_ok=True)
+        s3 = self.settings.s3
+        env = dict(process_environment(), ROOT_ACCESS_KEY=s3.access_key,
+                   ROOT_SECRET_KEY=s3.secret_key.get_secret_value())  # not on the command line: ps shows it
+        # --sidecar keeps object metadata in files, so no user xattrs are needed on the filesystem.
+        procs.spawn([str(self.binary), "--port", f"127.0.0.1:{self.port}", "--region", s3.region, "--quiet",
+                     "posix", "--sidecar", str(meta), str(data)],
+                    env=env, log=self.log, cwd=ROOT, pid_file=self.pid_file)
+
+    def ready(self) -> bool:
+        resp = self._get("/")
+        return resp is not None  # any S3 answer (403 without credentials) means it serves
+
+    def after_ready(self) -> None:
+        from services.storage import ensure_buckets, make_client
+
+        ensure_buckets(make_client(self.settings.s3), self.settings.s3)
+
+    def version(self) -> str:
+        return "versitygw " + install.versions()["VERSITYGW_VERSION"]
+
+
+class Airflow(Service):
+    """One of api-server, scheduler, dag-processor; they share AIRFLOW_HOME under .run/airflow."""
+
+    def __init__(self, name: str, command: list[str], url: str, port: int, settings: Settings) -> None:
+        super().__init__(name, url, port, settings)
+        self.command = command
+
+    @property
+    def home(self) -> Path:
+        return self.run / "airflow"
+
+    def environment(self) -> dict[str, str]:
+        home, stack = self.home, self.settings.stack
+        secrets_file = home / "secrets.json"
+        if not secrets_file.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            keys = {"jwt_secret": secrets.token_urlsafe(48), "api_secret_key": secrets.token_urlsafe(32),
+                    "fernet_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}
+            secrets_file.write_text(json.dumps(keys))
+            secrets_file.chmod(0o600)
+        keys = json.loads(secrets_file.read_text())
+        a = self.settings.airflow
+        return dict(
+            process_environment(),
+            AIRFLOW_HOME=str(home),
+            AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+            AIRFLOW__CORE__LOAD_EXAMPLES="False",
+            AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+            AIRFLOW__CORE__PARALLELISM=str(stack.airflow_parallelism),
+            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+            AIRFLOW__CORE__FERNET_KEY=keys["fernet_key"],
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{a.username}:admin",
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(a.password_file),
+            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{a.url}/execution/",
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
+            AIRFLOW__API__HOST="127.0.0.1",
+            AIRFLOW__API__PORT=str(a.port),
+            AIRFLOW__API__SECRET_KEY=keys["api_secret_key"],
+            AIRFLOW__API_AUTH__JWT_SECRET=keys["jwt_secret"],
+            AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(home / "logs"),
+            AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="15",
+            AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="10",
+            AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK="False",
+        )
+
+    def prepare(self) -> None:
+        """Generate the gateway's password once and migrate the metadata database when needed."""
+        a = self.settings.airflow
+        if not a.password_file.exists():
+            a.password_file.parent.mkdir(parents=True, exist_ok=True)
+            password = a.password.get_secret_value() if a.password else secrets.token_urlsafe(18)
+            a.password_file.write_text(json.dumps({a.username: password}))
+            a.password_file.chmod(0o600)
+        version = importlib.metadata.version("apache-airflow")
+        stamp = self.home / f".migrated-{version}"
+        if stamp.exists():
+            return
+        print("stack: migrating Airflow's metadata database (once per version)", flush=True)
+        log = self.run / "logs" / "airflow-db-migrate.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            code = subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+                                  env=self.environment(), stdout=out, stderr=subprocess.STDOUT).returncode
+        if code != 0:
+            raise StackError(f"`airflow db migrate` failed. Last lines of {log}:\n{procs.tail(log)}")
+        stamp.touch()
+
+    def start(self) -> None:
+        self.prepare()
+        airflow = str(Path(sys.executable).parent / "airflow")
+        procs.spawn([airflow, *self.command], env=self.environment(), log=self.log, cwd=ROOT,
+                    pid_file=self.pid_file)
+
+    def health(self) -> dict[str, Any] | None:
+        resp = self._get("/api/v2/monitor/health")
+        return resp.json() if resp is not None and resp.status_code == 200 else None
+
+    def ready(self) -> bool:
+        health = self.health()
+        if health is None:
+            return False
+        component = {"airflow-scheduler": "scheduler", "airflow-dag-processor": "dag_processor"}.get(self.name)
+        return component is None or (health.get(component) or {}).get("status") == "healthy"
+
+    def version(self) -> str:
+        return importlib.metadata.version("apache-airflow")
+
+
+class Gateway(Service):
+    def start(self) -> None:
+        g = self.settings.gateway
+        uvicorn = str(Path(sys.executable).parent / "uvicorn")
+        procs.spawn([uvicorn, "services.gateway.app:create_app", "--factory", "--host", g.host,
+                     "--port", str(g.port), "--no-access-log"],
+                    env=process_environment(), log=self.log, cwd=ROOT, pid_file=self.pid_file)
+
+    def ready(self) -> bool:
+        resp = self._get("/healthz")
+        return resp is not None and resp.status_code == 200
+
+    def version(self) -> str:
+        resp = self._get("/healthz")
+        return str(resp.json().get("version")) if resp is not None and resp.status_code == 200 else "?"
+
+
+def all_services(settings: Settings) -> list[Service]:
+    a = settings.airflow
+    return [
+        Elasticsearch("elasticsearch", settings.es.url, settings.es.port, settings),
+        S3Server("s3", settings.s3.url, settings.s3.port, settings),
+        Airflow("airflow-api-server", ["api-server", "--host", "127.0.0.1", "--port", str(a.port)],
+                a.url, a.port, settings),
+        Airflow("airflow-scheduler", ["scheduler"], a.url, 0, settings),
+        Airflow("airflow-dag-processor", ["dag-processor"], a.url, 0, settings),
+        Gateway("gateway", settings.gateway.public_url, settings.gateway.port, settings),
+    ]

@@ -1,0 +1,48 @@
+"""The gateway's FastAPI application: clients made once in the lifespan, one router per concern.
+
+Run with `uvicorn services.gateway.app:create_app --factory` (deploy/local does).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from indexing.client import make_client as make_es_client
+from services import __version__
+from services.gateway.errors import install_handlers
+from services.gateway.routers import health
+from services.settings import Settings, get_settings
+from services.storage import make_client as make_s3_client
+from services.workflows import AirflowClient
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.es = make_es_client(settings.es)
+        app.state.s3 = make_s3_client(settings.s3)
+        app.state.s3_probe = make_s3_client(settings.s3, timeout_s=settings.gateway.readiness_timeout_s)
+        app.state.airflow = AirflowClient(settings.airflow)
+        try:
+            yield
+        finally:
+            app.state.es.close()
+            app.state.airflow.close()
+
+    app = FastAPI(
+        title="Wenyuan 文渊",
+        version=__version__,
+        summary="Cultural-resources sharing: bulk ingestion, cross-lingual search, licensed access.",
+        lifespan=lifespan,
+    )
+    install_handlers(app)
+    app.include_router(health.router)
+    return app

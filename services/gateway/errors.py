@@ -1,0 +1,91 @@
+"""The gateway's one error shape: RFC 9457 problem+json.
+
+    Problem                         (any failure the API reports; type, title, status)
+    ├── NotFound                    404
+    ├── BadRequest                  400
+    └── ServiceUnavailable          503 (a dependency — Elasticsearch, S3, Airflow — is down)
+
+FastAPI's HTTPException and request-validation errors are rendered by the same handler,
+so a client sees exactly one shape whatever failed. `type` is a stable URI per failure.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE = "https://wenyuan.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+
+class Problem(Exception):
+    type: ClassVar[str] = "about:blank"
+    title: ClassVar[str] = "Error"
+    status: ClassVar[int] = 500
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        doc: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status,
+                               "detail": self.detail}
+        if instance:
+            doc["instance"] = instance
+        return doc | self.extensions
+
+
+class NotFound(Problem):
+    type = PROBLEM_BASE + "not-found"
+    title = "Not found"
+    status = 404
+
+
+class BadRequest(Problem):
+    type = PROBLEM_BASE + "bad-request"
+    title = "Bad request"
+    status = 400
+
+
+class ServiceUnavailable(Problem):
+    type = PROBLEM_BASE + "service-unavailable"
+    title = "A service Wenyuan depends on is unavailable"
+    status = 503
+
+
+def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Problem)
+    return problem_response(exc.status, exc.body(request.url.path))
+
+
+async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    phrase = HTTPStatus(exc.status_code).phrase
+    body = {"type": "about:blank", "title": phrase, "status": exc.status_code,
+            "detail": exc.detail if isinstance(exc.detail, str) else phrase, "instance": request.url.path}
+    return problem_response(exc.status_code, body, headers=getattr(exc, "headers", None))
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    body = {"type": PROBLEM_BASE + "invalid-request", "title": "Invalid request", "status": 422,
+            "detail": detail, "instance": request.url.path, "errors": errors}
+    return problem_response(422, body)
+
+
+def install_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(StarletteHTTPException, _on_http_exception)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)

@@ -1,0 +1,149 @@
+"""Every knob of Wenyuan, in one place.
+
+Each field is a ``WENYUAN_*`` environment variable; nested groups use ``__``
+(``WENYUAN_ES__URL``, ``WENYUAN_S3__SECRET_KEY``). A ``.env`` file in the working
+directory is read too. This is the only module that reads the environment: everything
+else receives a ``Settings`` (``get_settings()`` caches one per process).
+
+Defaults are for the local stack that ``deploy/local/stack.py`` starts on one machine,
+bound to 127.0.0.1. Secrets have local placeholders that are refused when
+``WENYUAN_ENVIRONMENT=production``.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LOCAL_S3_SECRET = "wenyuan-local-secret"  # placeholder: refused in production
+
+
+class Environment(StrEnum):
+    LOCAL = "local"
+    CI = "ci"
+    PRODUCTION = "production"
+
+
+class ElasticsearchSettings(BaseModel):
+    url: str = Field("http://127.0.0.1:9200", description="Elasticsearch HTTP endpoint.")
+    request_timeout_s: float = Field(30.0, description="Per-request timeout of the client.")
+    max_retries: int = Field(3, description="Retries on connection errors and 429/502/503/504.")
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or 9200
+
+
+class S3Settings(BaseModel):
+    endpoint: str = Field("127.0.0.1:9000", description="host:port of the S3 API (no scheme).")
+    secure: bool = Field(False, description="Use HTTPS to reach the S3 API.")
+    access_key: str = Field("wenyuan", description="S3 access key id.")
+    secret_key: SecretStr = Field(SecretStr(LOCAL_S3_SECRET), description="S3 secret key.")
+    region: str = Field("us-east-1", description="S3 region used for request signing.")
+    bucket_staging: str = Field("wenyuan-staging", description="Uploads land here before ingestion.")
+    bucket_assets: str = Field("wenyuan-assets", description="Content-addressed originals and derivatives.")
+    bucket_quarantine: str = Field("wenyuan-quarantine", description="Rejected files, kept with their report.")
+    bucket_reports: str = Field("wenyuan-reports", description="Per-batch reports and batch records.")
+    presign_ttl_s: int = Field(300, description="Life of presigned delivery URLs, seconds.")
+
+    @property
+    def buckets(self) -> tuple[str, ...]:
+        return (self.bucket_staging, self.bucket_assets, self.bucket_quarantine, self.bucket_reports)
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.secure else 'http'}://{self.endpoint}"
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or (443 if self.secure else 80)
+
+
+class AirflowSettings(BaseModel):
+    url: str = Field("http://127.0.0.1:8080", description="Airflow API server (REST API v2).")
+    username: str = Field("wenyuan", description="Airflow user the gateway acts as.")
+    password: SecretStr | None = Field(
+        None, description="Its password; when unset, read from password_file (written by the local stack)."
+    )
+    password_file: Path = Field(
+        PROJECT_ROOT / ".run/airflow/passwords.json",
+        description="JSON {username: password}, SimpleAuthManager's password file.",
+    )
+    request_timeout_s: float = Field(30.0, description="Timeout of REST calls to Airflow.")
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or 8080
+
+    def resolved_password(self) -> str:
+        if self.password is not None:
+            return self.password.get_secret_value()
+        passwords: dict[str, str] = json.loads(self.password_file.read_text(encoding="utf-8"))
+        return passwords[self.username]
+
+
+class GatewaySettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the gateway binds.")
+    port: int = Field(8000, description="Port the gateway binds.")
+    public_url: str = Field("http://127.0.0.1:8000", description="Base URL clients use to reach the gateway.")
+    readiness_timeout_s: float = Field(2.0, description="Timeout of each dependency check in /readyz.")
+
+
+class StackSettings(BaseModel):
+    """The one-machine stack of deploy/local (not used in production)."""
+
+    run_dir: Path = Field(PROJECT_ROOT / ".run", description="Data, logs and pid files of the local stack.")
+    cache_dir: Path = Field(PROJECT_ROOT / ".cache", description="Downloads and builds, reused across runs.")
+    java_home: Path | None = Field(
+        None, description="JDK >= 21 for Elasticsearch; when unset, JAVA_HOME and /usr/lib/jvm are searched."
+    )
+    es_heap: str = Field("1g", description="Elasticsearch heap (-Xms and -Xmx).")
+    es_user: str = Field("wenyuan-es", description="System user that runs Elasticsearch when started as root.")
+    airflow_parallelism: int = Field(2, description="Airflow core.parallelism (task slots).")
+    start_timeout_s: float = Field(240.0, description="How long `up` waits for each service to be ready.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="WENYUAN_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    environment: Environment = Field(Environment.LOCAL, description="local, ci or production.")
+    log_level: str = Field("INFO", description="Root log level of the gateway and the CLI.")
+    es: ElasticsearchSettings = ElasticsearchSettings()
+    s3: S3Settings = S3Settings()
+    airflow: AirflowSettings = AirflowSettings()
+    gateway: GatewaySettings = GatewaySettings()
+    stack: StackSettings = StackSettings()
+
+    @model_validator(mode="after")
+    def _enforce_non_default_secrets(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            if self.s3.secret_key.get_secret_value() == LOCAL_S3_SECRET:
+                raise ValueError("WENYUAN_S3__SECRET_KEY still has the local placeholder; set a real secret")
+            if self.airflow.password is None:
+                raise ValueError("WENYUAN_AIRFLOW__PASSWORD must be set in production")
+        return self
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of the whole environment, for child processes that need PATH, HOME and the WENYUAN_* knobs."""
+    import os
+
+    return dict(os.environ)
