@@ -46,3 +46,19 @@ def ready(as_json: bool = typer.Option(False, "--json", help="Print the raw /rea
                           check.get("detail") or "")
         console.print(table)
     raise typer.Exit(0 if body["status"] == "ok" else 1)
+
+
+@app.command()
+def demo() -> None:
+    """Show where the running demo stack answers (run by `make demo` after `make up`)."""
+    settings = get_settings()
+    table = Table("what", "where")
+    table.add_row("gateway (API docs)", settings.gateway.public_url + "/docs")
+    table.add_row("gateway readiness", settings.gateway.public_url + "/readyz")
+    table.add_row("Airflow UI", f"{settings.airflow.url}  (user {settings.airflow.username}, password in "
+                  f"{settings.airflow.password_file})")
+    table.add_row("Elasticsearch", settings.es.url)
+    table.add_row("S3 API", settings.s3.url + f"  (buckets: {', '.join(settings.s3.buckets)})")
+    console.print(table)
+    console.print("[yellow]The stack is up. Ingesting the sample batch through the DAG is not built yet "
+                  "(issue: bulk ingestion); until then `make demo` starts the stack and stops here.[/yellow]")

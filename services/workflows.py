@@ -40,6 +40,20 @@ class AirflowClient:
         timeout = timeout_s if timeout_s is not None else self._settings.request_timeout_s
         return self._request("GET", "/api/v2/monitor/health", auth=False, timeout=timeout)
 
+    def dag(self, dag_id: str) -> dict[str, Any]:
+        return self._request("GET", f"/api/v2/dags/{dag_id}")
+
+    def wait_for_dag(self, dag_id: str, *, timeout_s: float = 180, poll_s: float = 2.0) -> dict[str, Any]:
+        """The DAG once the dag-processor has parsed it (new files appear after a refresh interval)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                return self.dag(dag_id)
+            except AirflowError as exc:
+                if time.monotonic() > deadline or " 404:" not in str(exc):
+                    raise
+            time.sleep(poll_s)
+
     def trigger(self, dag_id: str, conf: dict[str, Any], *, run_id: str | None = None) -> dict[str, Any]:
         body: dict[str, Any] = {"logical_date": None, "conf": conf}
         if run_id:

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
@@ -16,6 +15,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
+from services.settings import process_environment
 from stacklib.procs import StackError
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -31,10 +31,10 @@ def versions() -> dict[str, str]:
     return pairs
 
 
-def java_home(configured: Path | None, environ: dict[str, str]) -> Path:
+def java_home(configured: Path | None, environ: dict[str, str], search: Path = Path("/usr/lib/jvm")) -> Path:
     candidates = [configured] if configured else []
     candidates += [Path(environ[k]) for k in ("ES_JAVA_HOME", "JAVA_HOME") if environ.get(k)]
-    candidates += sorted(Path("/usr/lib/jvm").glob("*"), reverse=True) if Path("/usr/lib/jvm").is_dir() else []
+    candidates += sorted(search.glob("*"), reverse=True) if search.is_dir() else []
     seen = []
     for home in candidates:
         java = home / "bin" / "java"
@@ -103,13 +103,18 @@ def _sha512(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _go(cache: Path) -> tuple[str, dict[str, str]]:
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+def go_command(path: str | None = None, fallback: str = "/usr/local/go/bin:/usr/lib/go/bin") -> str:
+    go = shutil.which("go", path=path) or shutil.which("go", path=fallback)
     if go is None:
         raise StackError("Go (>= 1.24) is needed to build the S3 server (versitygw) and is not on PATH.\n"
                          "Fix: install Go (e.g. `apt-get install golang-go`, or go.dev/dl) and re-run.")
+    return go
+
+
+def _go(cache: Path) -> tuple[str, dict[str, str]]:
+    go = go_command()
     gopath = cache / "go"
-    env = dict(os.environ, GOPATH=str(gopath), GOMODCACHE=str(gopath / "pkg/mod"),
+    env = dict(process_environment(), GOPATH=str(gopath), GOMODCACHE=str(gopath / "pkg/mod"),
                GOCACHE=str(gopath / "build"), GOFLAGS="-modcacherw", CGO_ENABLED="0")
     return go, env
 

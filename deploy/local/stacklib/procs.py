@@ -18,6 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 
+# Detached children stay referenced until this (short-lived) tool exits, so Popen does not
+# warn that they still run: outliving the tool is what they are for.
+_children: list[subprocess.Popen[bytes]] = []
+
+
 class StackError(RuntimeError):
     """A failure to report to the user with a fix; the CLI prints it and exits non-zero."""
 
@@ -63,6 +68,7 @@ def spawn(cmd: Sequence[str], *, env: Mapping[str, str], log: Path, cwd: Path, p
             list(cmd), env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, start_new_session=True,
         )
+    _children.append(proc)
     write_pid(pid_file, proc.pid)
     return proc.pid
 

@@ -1,0 +1,24 @@
+"""Helpers shared by the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+def assert_problem(resp: httpx.Response | Any, status: int, type_: str) -> dict[str, Any]:
+    """The response is RFC 9457 problem+json with this status and type; returns the body."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith(PROBLEM_MEDIA_TYPE), resp.headers["content-type"]
+    body: dict[str, Any] = resp.json()
+    assert body["type"] == type_, body
+    assert body["status"] == status
+    assert body["title"] and body["detail"], body
+    return body
+
+
+ROOT = Path(__file__).resolve().parents[1]

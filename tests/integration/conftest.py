@@ -1,0 +1,65 @@
+"""The integration tests talk to the real services started by deploy/local (`make up`).
+
+No mocks: a unique index, bucket or prefix per test, removed afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from elasticsearch import Elasticsearch
+from minio import Minio
+
+from indexing.client import make_client as make_es_client
+from services.settings import Settings
+from services.storage import make_client as make_s3_client
+from services.workflows import AirflowClient
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stack_is_ready(settings: Settings) -> None:
+    url = settings.gateway.public_url + "/readyz"
+    try:
+        body = httpx.get(url, timeout=15).json()
+    except httpx.HTTPError as exc:
+        pytest.fail(f"the stack is not running ({url}: {exc}); start it with `make up`", pytrace=False)
+    if body.get("status") != "ok":
+        pytest.fail(f"the stack is not ready: {body}; see `make status`", pytrace=False)
+
+
+@pytest.fixture
+def unique() -> str:
+    return "t" + uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session")
+def es(settings: Settings) -> Iterator[Elasticsearch]:
+    client = make_es_client(settings.es)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def s3(settings: Settings) -> Minio:
+    return make_s3_client(settings.s3)
+
+
+@pytest.fixture
+def bucket(s3: Minio, unique: str) -> Iterator[str]:
+    name = f"wenyuan-test-{unique}"
+    s3.make_bucket(name)
+    yield name
+    for obj in s3.list_objects(name, recursive=True):
+        s3.remove_object(name, obj.object_name or "")
+    s3.remove_bucket(name)
+
+
+@pytest.fixture(scope="session")
+def airflow(settings: Settings) -> Iterator[AirflowClient]:
+    with AirflowClient(settings.airflow) as client:
+        yield client
