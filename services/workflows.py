@@ -84,7 +84,7 @@ class AirflowClient:
         data = self._request("POST", "/auth/token", json=body, auth=False)
         return str(data["access_token"])
 
-    def _request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> dict[str, Any]:
         for attempt in (1, 2):
             headers = {}
             if auth:
@@ -99,5 +99,8 @@ class AirflowClient:
                 continue
             if resp.status_code >= 400:
                 raise AirflowError(f"{method} {path} -> {resp.status_code}: {resp.text[:500]}")
-            return resp.json()
+            body = resp.json()
+            if not isinstance(body, dict):
+                raise AirflowError(f"{method} {path}: expected a JSON object, got {type(body).__name__}")
+            return body
         raise AirflowError(f"{method} {path}: not authorised")  # unreachable: the loop returns or raises

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-
 # Detached children stay referenced until this (short-lived) tool exits, so Popen does not
 # warn that they still run: outliving the tool is what they are for.
 _children: list[subprocess.Popen[bytes]] = []

@@ -7,6 +7,7 @@ Every server binds 127.0.0.1. State lives under the run directory (.run/ by defa
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -88,12 +89,10 @@ class Elasticsearch(Service):
 
     def start(self) -> None:
         self.install()
-        es_dir = self.run / "es"
+        home, es_dir, prefix = self._layout()
         config = es_dir / "config"
-        for sub in ("data", "logs", "tmp"):
-            (es_dir / sub).mkdir(parents=True, exist_ok=True)
         if not (config / "jvm.options").exists():
-            shutil.copytree(self.home / "config", config, dirs_exist_ok=True)
+            shutil.copytree(home / "config", config, dirs_exist_ok=True)
         (config / "elasticsearch.yml").write_text(
             "cluster.name: wenyuan-local\nnode.name: wenyuan-es-1\n"
             f"network.host: 127.0.0.1\nhttp.port: {self.port}\ntransport.port: {self.port + 100}\n"
@@ -102,7 +101,8 @@ class Elasticsearch(Service):
             "cluster.routing.allocation.disk.threshold_enabled: false\n"
             "action.destructive_requires_name: false\n"
         )
-        prefix = self._run_as()
+        if prefix:
+            subprocess.run(["chown", "-R", self.settings.stack.es_user, str(es_dir)], check=True)
         own_pid = es_dir / "es.pid"
         own_pid.unlink(missing_ok=True)
         env = dict(process_environment(), ES_JAVA_HOME=str(self.java), ES_PATH_CONF=str(config),
@@ -114,7 +114,7 @@ class Elasticsearch(Service):
         with start_log.open("ab") as out:
             # -d: the launcher returns once the server runs and writes the server's pid to own_pid.
             self._launcher = subprocess.Popen(
-                [*prefix, str(self.home / "bin" / "elasticsearch"), "-d", "-p", str(own_pid)],
+                [*prefix, str(home / "bin" / "elasticsearch"), "-d", "-p", str(own_pid)],
                 env=env, cwd=es_dir, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         self._own_pid, self._start_log = own_pid, start_log
@@ -132,27 +132,57 @@ class Elasticsearch(Service):
             procs.write_pid(self.pid_file, int(self._own_pid.read_text().strip()))
         return True
 
-    def _run_as(self) -> list[str]:
-        """Elasticsearch refuses root: as root, run it as a dedicated system user."""
+    def _layout(self) -> tuple[Path, Path, list[str]]:
+        """Elasticsearch home, its node directory (config, data, logs, tmp) and the command prefix.
+
+        Elasticsearch refuses to run as root, so as root it runs as a dedicated system user. That
+        user must be able to reach the files: when the checkout sits below a directory others
+        cannot enter (a 0700 home or temp dir), home and node directory move to
+        /var/lib/wenyuan-es/<hash of the run dir>, and .run/es becomes a link to it.
+        """
+        es_dir = self.run / "es"
         if os.geteuid() != 0:
-            return []
+            self._mkdirs(es_dir)
+            return self.home, es_dir, []
         user = self.settings.stack.es_user
         try:
             pwd.getpwnam(user)
         except KeyError:
             subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
                            check=True)
-        subprocess.run(["chown", "-R", user, str(self.run / "es")], check=True)
         prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
-        probe = subprocess.run([*prefix, "test", "-x", str(self.home / "bin" / "elasticsearch"), "-a", "-w",
-                                str(self.run / "es" / "data")], capture_output=True)
-        if probe.returncode != 0:
-            raise StackError(
-                f"user {user} cannot reach {self.home} or {self.run / 'es'} (a parent directory is not "
-                "searchable by other users).\nFix: `chmod o+x` the parent directories, or set "
-                "WENYUAN_STACK__RUN_DIR and WENYUAN_STACK__CACHE_DIR to directories it can reach."
-            )
-        return prefix
+        home = self.home
+        self._mkdirs(es_dir)
+        subprocess.run(["chown", "-R", user, str(es_dir.resolve())], check=True)
+        if not self._reachable(prefix, home, es_dir):
+            base = Path("/var/lib/wenyuan-es") / hashlib.sha256(str(self.run.resolve()).encode()).hexdigest()[:12]
+            print(f"stack: {user} cannot enter {ROOT}; Elasticsearch runs from {base}", flush=True)
+            home = base / home.name
+            if not (home / "bin" / "elasticsearch").exists():
+                shutil.copytree(self.home, home, symlinks=True, dirs_exist_ok=True)
+            node = base / "node"
+            if not es_dir.is_symlink():
+                shutil.copytree(es_dir, node, dirs_exist_ok=True)
+                shutil.rmtree(es_dir)
+                es_dir.symlink_to(node, target_is_directory=True)
+            self._mkdirs(node)
+            subprocess.run(["chown", "-R", user, str(node)], check=True)
+            Path("/var/lib/wenyuan-es").chmod(0o755)
+            base.chmod(0o755)
+            if not self._reachable(prefix, home, es_dir):
+                raise StackError(f"user {user} cannot reach {home} or {node}.\nFix: set "
+                                 "WENYUAN_STACK__RUN_DIR and WENYUAN_STACK__CACHE_DIR to directories it can enter.")
+        return home, es_dir.resolve(), prefix
+
+    @staticmethod
+    def _mkdirs(es_dir: Path) -> None:
+        for sub in ("data", "logs", "tmp", "config"):
+            (es_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def _reachable(prefix: list[str], home: Path, es_dir: Path) -> bool:
+        probe = [*prefix, "test", "-x", str(home / "bin" / "elasticsearch"), "-a", "-w", str(es_dir.resolve() / "data")]
+        return subprocess.run(probe, capture_output=True).returncode == 0
 
     def ready(self) -> bool:
         self.launching()

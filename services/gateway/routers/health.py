@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Literal
-
 from dataclasses import dataclass
+from typing import Literal
 
 from elasticsearch import Elasticsearch
 from fastapi import APIRouter, Request, Response

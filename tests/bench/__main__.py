@@ -1,0 +1,40 @@
+"""`make bench`: run the benchmarks against the running stack and print Markdown for docs/BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from services.settings import get_settings
+from tests.helpers import ROOT
+
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+
+from tests.bench import stack_memory  # needs stacklib on the path
+
+
+def machine() -> str:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+               platform.processor())
+    meminfo = Path("/proc/meminfo").read_text().splitlines()
+    mem_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout
+    return (f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · commit {rev.strip()} · {cpu} · "
+            f"{len(os.sched_getaffinity(0))} cores · {mem_kib / 1048576:.0f} GiB · Python "
+            f"{platform.python_version()}")
+
+
+def main() -> None:
+    settings = get_settings()
+    print(f"Machine: {machine()}\n")
+    print("## Resident memory of the running stack (`make bench`, tests/bench/stack_memory.py)\n")
+    print(stack_memory.report(settings))
+
+
+if __name__ == "__main__":
+    main()
