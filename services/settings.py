@@ -97,6 +97,20 @@ class GatewaySettings(BaseModel):
     readiness_timeout_s: float = Field(2.0, description="Timeout of each dependency check in /readyz.")
 
 
+class IngestSettings(BaseModel):
+    max_file_bytes: int = Field(512 * 1024 * 1024, description="Largest media file accepted, bytes.")
+    max_image_pixels: int = Field(180_000_000, description="Larger images are refused as decompression bombs.")
+    max_manifest_rows: int = Field(200_000, description="Largest manifest accepted, rows.")
+    chunk_size: int = Field(250, description="Items per mapped DAG task (one chunk of a batch).")
+    thumbnail_px: int = Field(400, description="Longest side of thumbnails, pixels.")
+    preview_px: int = Field(1600, description="Longest side of previews, pixels.")
+    multipart_threshold_bytes: int = Field(
+        16 * 1024 * 1024, description="Uploads at least this large go in parts (S3 multipart upload)."
+    )
+    part_size_bytes: int = Field(8 * 1024 * 1024, description="Part size of multipart uploads (>= 5 MiB).")
+    dag_id: str = Field("ingest_batch", description="The Airflow DAG that ingests a submitted batch.")
+
+
 class StackSettings(BaseModel):
     """The one-machine stack of deploy/local (not used in production)."""
 
@@ -125,6 +139,7 @@ class Settings(BaseSettings):
     s3: S3Settings = S3Settings()
     airflow: AirflowSettings = AirflowSettings()
     gateway: GatewaySettings = GatewaySettings()
+    ingest: IngestSettings = IngestSettings()
     stack: StackSettings = StackSettings()
 
     @model_validator(mode="after")

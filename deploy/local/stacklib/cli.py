@@ -36,6 +36,7 @@ def _select(services: list[Service], names: list[str]) -> list[Service]:
 
 
 def cmd_install(services: list[Service], *, tools: bool) -> None:
+    install.debian_packages()
     for svc in services:
         svc.install()
     if tools:

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -151,3 +152,26 @@ def docker_compose(cache: Path) -> Path:
                    check=True, env=env, cwd=ROOT / "deploy/compose/tool")
     stamp.write_text(version + "\n")
     return plugin
+
+
+# Debian packages the project needs beyond the toolchains: a CJK font, to render the sample
+# images' Chinese text (and, later, OCR test images).
+DEBIAN_PACKAGES = {"fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")}
+
+
+def debian_packages() -> None:
+    missing = [name for name, probe in DEBIAN_PACKAGES.items() if not probe.exists()]
+    if not missing:
+        return
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise StackError(f"missing Debian packages: {' '.join(missing)}.\n"
+                         f"Fix: sudo apt-get install -y {' '.join(missing)}")
+    print(f"stack: apt-get install {' '.join(missing)}", flush=True)
+    env = dict(process_environment(), DEBIAN_FRONTEND="noninteractive")
+    update = subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True, text=True)
+    if update.returncode != 0:
+        raise StackError(f"apt-get update failed:\n{update.stderr[-2000:]}")
+    result = subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+                            env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise StackError(f"apt-get install {' '.join(missing)} failed:\n{result.stderr[-2000:]}")

@@ -1,0 +1,104 @@
+"""A batch manifest row: one cultural object as a museum describes it, ready for ingestion.
+
+Manifests are CSV or JSON Lines (UTF-8, BOM tolerated), with the column names of
+`schemas.columns` in Chinese or English. The `ManifestRow` model is the single definition of
+the fields: the JSON Schema museums validate against (`schemas/json/manifest-row.schema.json`)
+and the index mapping are generated from it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from schemas.licences import Licence, parse_licence
+
+MEDIA_SEPARATOR = ";"
+LABEL_SEPARATOR = "|"
+
+
+class MediaRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="Path of the file relative to the batch folder, with '/' separators.")
+    label: str | None = Field(None, description="View label, e.g. 'front', '正面', 'inscription'.")
+
+    @field_validator("path")
+    @classmethod
+    def _relative_and_inside(cls, path: str) -> str:
+        path = path.strip().replace("\\", "/")
+        if not path:
+            raise ValueError("empty media path")
+        if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+            raise ValueError(f"absolute path {path!r} not allowed: paths are relative to the batch folder")
+        normal = posixpath.normpath(path)
+        if normal == ".." or normal.startswith("../") or "/../" in f"/{path}/":
+            raise ValueError(f"path {path!r} leaves the batch folder ('..' is not allowed)")
+        return normal
+
+
+class ManifestRow(BaseModel):
+    """One object of a batch. At least one title; a licence always."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    object_id: str = Field(min_length=1, max_length=200, description="The institution's own id (文物编号).")
+    title_zh: str | None = Field(None, description="Title in Chinese (名称).")
+    title_en: str | None = Field(None, description="Title in English.")
+    original_title: str | None = Field(None, description="Original or former name (原名).")
+    description_zh: str | None = Field(None, description="Description in Chinese.")
+    description_en: str | None = Field(None, description="Description in English.")
+    category: str | None = Field(None, description="Category as the institution writes it (类别).")
+    period: str | None = Field(None, description="Period or dynasty text (年代), e.g. 清乾隆, 'Tang dynasty'.")
+    date: str | None = Field(None, description="Exact date text (具体年代), e.g. '1736–1795', 'c. 1700'.")
+    dimensions: str | None = Field(None, description="Dimensions as written (尺寸).")
+    materials: list[str] = Field(default_factory=list, description="Materials (质地); cells split on ; , 、 /")
+    creator: str | None = Field(None, description="Maker, artist or author.")
+    provenance: str | None = Field(None, description="Find spot or provenance (出土地点).")
+    acquisition: str | None = Field(None, description="How it was acquired, credit line (来源).")
+    department: str | None = Field(None, description="Holding department.")
+    grade: str | None = Field(None, description="Relic grade (文物级别): 一级, 二级, 三级, 一般, 未定级.")
+    quantity: str | None = Field(None, description="Count (实际数量).")
+    condition: str | None = Field(None, description="Condition (完残程度).")
+    licence: Licence = Field(description="A RightsStatements.org or Creative Commons URI, a short code, or "
+                                         "restricted:<policy>; parsed into the licence record.")
+    media: list[MediaRef] = Field(default_factory=list, description="Media files: 'path|label; path|label' "
+                                                                    "in CSV, a list in JSON Lines.")
+    extra: dict[str, str] = Field(default_factory=dict, description="Columns Wenyuan does not know, kept as is.")
+
+    @field_validator("licence", mode="before")
+    @classmethod
+    def _parse_licence(cls, value: object) -> object:
+        return parse_licence(value) if isinstance(value, str) else value
+
+    @field_validator("materials", mode="before")
+    @classmethod
+    def _split_materials(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [m.strip() for m in re.split(r"[;,，；、/]", value) if m.strip()]
+        return value
+
+    @field_validator("media", mode="before")
+    @classmethod
+    def _split_media(cls, value: object) -> object:
+        if isinstance(value, str):
+            refs = []
+            for part in value.split(MEDIA_SEPARATOR):
+                if part.strip():
+                    path, _, label = part.partition(LABEL_SEPARATOR)
+                    refs.append({"path": path.strip(), "label": label.strip() or None})
+            return refs
+        if isinstance(value, list):
+            return [{"path": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _needs_a_title(self) -> ManifestRow:
+        if not (self.title_zh or self.title_en):
+            raise ValueError("a title is required: fill title_zh (名称) or title_en")
+        paths = [m.path for m in self.media]
+        if len(paths) != len(set(paths)):
+            raise ValueError("the same media file is listed twice in this row")
+        return self
