@@ -3,17 +3,24 @@
 Manifests are CSV or JSON Lines (UTF-8, BOM tolerated), with the column names of
 `schemas.columns` in Chinese or English. The `ManifestRow` model is the single definition of
 the fields: the JSON Schema museums validate against (`schemas/json/manifest-row.schema.json`)
-and the index mapping are generated from it.
+and the index mapping are generated from it. `json_schema_extra={"es": …}` tells the mapping
+how a text field is analysed (`text_zh`, `text_en`, `text`); other strings are keywords.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.licences import Licence, parse_licence
+
+# Index hints read by indexing/mappings.py (they also appear in the JSON Schema as "es").
+TEXT_ZH: dict[str, Any] = {"es": "text_zh"}
+TEXT_EN: dict[str, Any] = {"es": "text_en"}
+TEXT: dict[str, Any] = {"es": "text"}
 
 MEDIA_SEPARATOR = ";"
 LABEL_SEPARATOR = "|"
@@ -45,19 +52,19 @@ class ManifestRow(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     object_id: str = Field(min_length=1, max_length=200, description="The institution's own id (文物编号).")
-    title_zh: str | None = Field(None, description="Title in Chinese (名称).")
-    title_en: str | None = Field(None, description="Title in English.")
-    original_title: str | None = Field(None, description="Original or former name (原名).")
-    description_zh: str | None = Field(None, description="Description in Chinese.")
-    description_en: str | None = Field(None, description="Description in English.")
+    title_zh: str | None = Field(None, json_schema_extra=TEXT_ZH, description="Title in Chinese (名称).")
+    title_en: str | None = Field(None, json_schema_extra=TEXT_EN, description="Title in English.")
+    original_title: str | None = Field(None, json_schema_extra=TEXT_ZH, description="Original or former name (原名).")
+    description_zh: str | None = Field(None, json_schema_extra=TEXT_ZH, description="Description in Chinese.")
+    description_en: str | None = Field(None, json_schema_extra=TEXT_EN, description="Description in English.")
     category: str | None = Field(None, description="Category as the institution writes it (类别).")
-    period: str | None = Field(None, description="Period or dynasty text (年代), e.g. 清乾隆, 'Tang dynasty'.")
-    date: str | None = Field(None, description="Exact date text (具体年代), e.g. '1736–1795', 'c. 1700'.")
-    dimensions: str | None = Field(None, description="Dimensions as written (尺寸).")
+    period: str | None = Field(None, json_schema_extra=TEXT, description="Period text (年代): 清乾隆, 'Tang dynasty'.")
+    date: str | None = Field(None, json_schema_extra=TEXT, description="Exact date (具体年代): '1736–1795', 'c. 1700'.")
+    dimensions: str | None = Field(None, json_schema_extra=TEXT, description="Dimensions as written (尺寸).")
     materials: list[str] = Field(default_factory=list, description="Materials (质地); cells split on ; , 、 /")
-    creator: str | None = Field(None, description="Maker, artist or author.")
-    provenance: str | None = Field(None, description="Find spot or provenance (出土地点).")
-    acquisition: str | None = Field(None, description="How it was acquired, credit line (来源).")
+    creator: str | None = Field(None, json_schema_extra=TEXT, description="Maker, artist or author.")
+    provenance: str | None = Field(None, json_schema_extra=TEXT, description="Find spot or provenance (出土地点).")
+    acquisition: str | None = Field(None, json_schema_extra=TEXT, description="Acquisition, credit line (来源).")
     department: str | None = Field(None, description="Holding department.")
     grade: str | None = Field(None, description="Relic grade (文物级别): 一级, 二级, 三级, 一般, 未定级.")
     quantity: str | None = Field(None, description="Count (实际数量).")

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import json
+import time
+from pathlib import Path
 
 import httpx
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 from rich.table import Table
 
 from services import __version__
 from services.settings import get_settings
+from services.uploader import STATE_FILE, LocalCheck, Uploader, UploadError, check_folder
 
 app = typer.Typer(help="Wenyuan 文渊: cultural-resources sharing service.", no_args_is_help=True)
 console = Console()
@@ -62,3 +74,109 @@ def demo() -> None:
     console.print(table)
     console.print("[yellow]The stack is up. Ingesting the sample batch through the DAG is not built yet "
                   "(issue: bulk ingestion); until then `make demo` starts the stack and stops here.[/yellow]")
+
+
+def _print_local_check(folder: Path, check: LocalCheck) -> None:
+    console.print(f"{check.manifest.name}: {len(check.rows)} rows, {len(check.files)} files")
+    if check.errors or check.missing:
+        table = Table("row", "column", "reason", title="rows the service will reject", title_justify="left")
+        for r in check.errors:
+            for e in r.errors:
+                table.add_row(str(e.row), e.field or "", e.reason)
+        for row, path in check.missing:
+            table.add_row(str(row), "media", f"{path}: listed but not in {folder}")
+        console.print(table)
+    if check.unlisted:
+        console.print(f"[yellow]{len(check.unlisted)} file(s) no row lists (they will be reported and "
+                      f"quarantined): {', '.join(check.unlisted[:5])}{' …' if len(check.unlisted) > 5 else ''}")
+
+
+def _follow(uploader: Uploader, batch_id: str, poll_s: float = 2.0) -> dict[str, object]:
+    with console.status("ingesting…") as status:
+        while True:
+            batch = uploader.status(batch_id)
+            c = batch["counts"]
+            status.update(f"{batch['state']} (run {batch.get('run_state')}): received {c['received']}, valid "
+                          f"{c['valid']}, rejected {c['rejected']}, stored {c['stored']}, indexed {c['indexed']}")
+            if batch["state"] in {"succeeded", "failed"}:
+                return batch
+            time.sleep(poll_s)
+
+
+@app.command()
+def upload(
+    folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Batch folder: one manifest + media."),
+    institution: str = typer.Option(..., "--institution", "-i", help="Your institution's id."),
+    wait: bool = typer.Option(False, "--wait", help="Follow the batch until ingestion ends."),
+    strict: bool = typer.Option(False, "--strict", help="Stop before uploading if any row has an error."),
+    gateway: str = typer.Option(None, help="Gateway URL (default: WENYUAN_GATEWAY__PUBLIC_URL)."),
+) -> None:
+    """Upload a digitisation batch: validate locally, send files (resumable), submit for ingestion."""
+    check = check_folder(folder)
+    _print_local_check(folder, check)
+    if strict and (check.errors or check.missing):
+        raise typer.Exit(1)
+    uploader = Uploader(gateway or get_settings().gateway.public_url)
+    try:
+        uploads = uploader.targets(folder, institution, check)
+        batch_id = uploads["batch"]["batch_id"]
+        console.print(f"batch [bold]{batch_id}[/bold]")
+        locals_ = [check.manifest, *check.files]
+        targets = [uploads["manifest"], *uploads["files"]]
+        total = sum(p.stat().st_size for p in locals_)
+        sent = skipped = 0
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
+                   TransferSpeedColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console) as progress:
+            files_task = progress.add_task("files", total=len(locals_))
+            bytes_task = progress.add_task("bytes", total=total)
+            for local, target in zip(locals_, targets, strict=True):
+                if uploader.send(batch_id, local, target, lambda n: progress.advance(bytes_task, n)):
+                    sent += 1
+                else:
+                    skipped += 1
+                progress.advance(files_task)
+        console.print(f"sent {sent} file(s), {skipped} already there (same checksum)")
+        uploader.submit(batch_id)
+        console.print(f"submitted; follow with: wenyuan batch {batch_id}")
+        if wait:
+            batch = _follow(uploader, batch_id)
+            _print_outcome(uploader, batch)
+            (folder / STATE_FILE).unlink(missing_ok=True)
+            raise typer.Exit(0 if batch["state"] == "succeeded" else 1)
+    except UploadError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        uploader.close()
+
+
+def _print_outcome(uploader: Uploader, batch: dict[str, object]) -> None:
+    counts = batch["counts"]
+    assert isinstance(counts, dict)
+    colour = "green" if batch["state"] == "succeeded" else "red"
+    console.print(f"[{colour}]{batch['state']}[/{colour}]: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    if batch.get("error"):
+        console.print(f"[red]{batch['error']}[/red]")
+    if counts.get("rejected"):
+        report = uploader.report(str(batch["batch_id"]))
+        table = Table("row", "object id", "field", "code", "reason", title="rejected", title_justify="left")
+        for item in report["items"]:
+            for err in item.get("errors") or []:
+                if item["status"] == "rejected":
+                    table.add_row(str(item.get("row") or "-"), item.get("object_id") or "", err.get("field") or "",
+                                  err.get("code") or "", err.get("reason") or "")
+        console.print(table)
+
+
+@app.command()
+def batch(batch_id: str, gateway: str = typer.Option(None, help="Gateway URL.")) -> None:
+    """Show a batch's state and counts."""
+    uploader = Uploader(gateway or get_settings().gateway.public_url)
+    try:
+        _print_outcome(uploader, uploader.status(batch_id))
+    except UploadError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+    finally:
+        uploader.close()

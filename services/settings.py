@@ -36,6 +36,7 @@ class ElasticsearchSettings(BaseModel):
     url: str = Field("http://127.0.0.1:9200", description="Elasticsearch HTTP endpoint.")
     request_timeout_s: float = Field(30.0, description="Per-request timeout of the client.")
     max_retries: int = Field(3, description="Retries on connection errors and 429/502/503/504.")
+    index_prefix: str = Field("wenyuan", description="Prefix of every index and alias Wenyuan creates.")
 
     @property
     def port(self) -> int:

@@ -5,11 +5,17 @@ Any S3 server works (versitygw locally and in CI; see deploy/compose for product
 
 from __future__ import annotations
 
+import io
+import json
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import urllib3
 from minio import Minio
+from minio.datatypes import Object
+from minio.error import S3Error
 
 from services.settings import S3Settings
 
@@ -46,3 +52,52 @@ def ensure_buckets(client: Minio, s3: S3Settings) -> list[str]:
 
 def presigned_get(client: Minio, bucket: str, key: str, ttl_s: int) -> str:
     return client.presigned_get_object(bucket, key, expires=timedelta(seconds=ttl_s))
+
+
+class ObjectNotFound(LookupError):
+    """No object under that key (S3 NoSuchKey)."""
+
+
+def put_json(client: Minio, bucket: str, key: str, value: object) -> None:
+    data = json.dumps(value, ensure_ascii=False, default=str).encode()
+    client.put_object(bucket, key, io.BytesIO(data), len(data), content_type="application/json")
+
+
+def get_json(client: Minio, bucket: str, key: str) -> Any:
+    return json.loads(get_bytes(client, bucket, key))
+
+
+def get_bytes(client: Minio, bucket: str, key: str) -> bytes:
+    try:
+        resp = client.get_object(bucket, key)
+    except S3Error as exc:
+        if exc.code == "NoSuchKey":
+            raise ObjectNotFound(f"{bucket}/{key}") from exc
+        raise
+    try:
+        return resp.read()
+    finally:
+        resp.close()
+        resp.release_conn()
+
+
+def stat(client: Minio, bucket: str, key: str) -> Object | None:
+    try:
+        return client.stat_object(bucket, key)
+    except S3Error as exc:
+        if exc.code in {"NoSuchKey", "NotFound"}:
+            return None
+        raise
+
+
+def list_keys(client: Minio, bucket: str, prefix: str) -> Iterator[Object]:
+    yield from client.list_objects(bucket, prefix=prefix, recursive=True)
+
+
+def put_jsonl(client: Minio, bucket: str, key: str, rows: list[Any]) -> None:
+    data = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows).encode()
+    client.put_object(bucket, key, io.BytesIO(data), len(data), content_type="application/x-ndjson")
+
+
+def get_jsonl(client: Minio, bucket: str, key: str) -> list[Any]:
+    return [json.loads(line) for line in get_bytes(client, bucket, key).decode().splitlines() if line.strip()]

@@ -2,7 +2,10 @@
 
     Problem                         (any failure the API reports; type, title, status)
     ├── NotFound                    404
+    │   └── BatchNotFound
     ├── BadRequest                  400
+    ├── Conflict                    409 (the resource is in a state that forbids the request)
+    ├── InvalidRequest              422 (as request validation errors: field and reason in `errors`)
     └── ServiceUnavailable          503 (a dependency — Elasticsearch, S3, Airflow — is down)
 
 FastAPI's HTTPException and request-validation errors are rendered by the same handler,
@@ -47,6 +50,23 @@ class NotFound(Problem):
     status = 404
 
 
+class BatchNotFound(NotFound):
+    type = PROBLEM_BASE + "batch-not-found"
+    title = "Batch not found"
+
+
+class Conflict(Problem):
+    type = PROBLEM_BASE + "conflict"
+    title = "Conflict with the current state"
+    status = 409
+
+
+class InvalidRequest(Problem):
+    type = PROBLEM_BASE + "invalid-request"
+    title = "Invalid request"
+    status = 422
+
+
 class BadRequest(Problem):
     type = PROBLEM_BASE + "bad-request"
     title = "Bad request"
@@ -80,7 +100,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     assert isinstance(exc, RequestValidationError)
     errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-    body = {"type": PROBLEM_BASE + "invalid-request", "title": "Invalid request", "status": 422,
+    body = {"type": InvalidRequest.type, "title": InvalidRequest.title, "status": 422,
             "detail": detail, "instance": request.url.path, "errors": errors}
     return problem_response(422, body)
 

@@ -1,0 +1,71 @@
+"""
+### ingest_batch
+
+Ingests one uploaded batch (`conf: {"batch_id": "..."}`), as submitted by the gateway
+(`POST /v1/batches/{id}/submit`) or `wenyuan upload`:
+
+1. **prepare** — read the manifest, validate every row, check the files, cut valid rows into chunks;
+2. **store** (mapped, one task per chunk) — inspect each file, store originals content-addressed,
+   make thumbnail and preview, build the asset records;
+3. **index** (mapped) — bulk-index each chunk's records into Elasticsearch;
+4. **finalize** (runs even when a chunk failed) — the per-item report and the batch counts.
+
+XCom carries object keys only. Every step is idempotent: ids and keys derive from content and
+the institution's own object ids, so a retried or repeated run writes the same objects.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from airflow.sdk import Param, dag, task
+
+
+@dag(
+    schedule=None,
+    catchup=False,
+    tags=["wenyuan", "ingest"],
+    params={"batch_id": Param(type="string", description="The batch to ingest.")},
+    default_args={"retries": 3, "retry_delay": timedelta(seconds=10), "retry_exponential_backoff": True,
+                  "max_retry_delay": timedelta(minutes=5)},
+    max_active_tasks=2,
+    doc_md=__doc__,
+)
+def ingest_batch() -> None:
+    @task
+    def prepare(params: dict[str, str] | None = None) -> list[str]:
+        from services.ingest.context import get_context
+        from services.ingest.prepare import prepare as run
+
+        assert params is not None
+        return run(get_context(), params["batch_id"])
+
+    @task(max_active_tis_per_dagrun=2)
+    def store(chunk_key: str, params: dict[str, str] | None = None) -> str:
+        from services.ingest.context import get_context
+        from services.ingest.store import store_chunk
+
+        assert params is not None
+        return store_chunk(get_context(), params["batch_id"], chunk_key)
+
+    @task(max_active_tis_per_dagrun=2)
+    def index(result_key: str, params: dict[str, str] | None = None) -> str:
+        from services.ingest.context import get_context
+        from services.ingest.report import index_chunk
+
+        assert params is not None
+        return index_chunk(get_context(), params["batch_id"], result_key)
+
+    @task(trigger_rule="all_done")
+    def finalize(indexed: list[str], params: dict[str, str] | None = None) -> dict[str, int]:
+        from services.ingest.context import get_context
+        from services.ingest.report import finalize as run
+
+        assert params is not None
+        return run(get_context(), params["batch_id"])
+
+    indexed = index.expand(result_key=store.expand(chunk_key=prepare()))
+    finalize(indexed)
+
+
+ingest_batch()

@@ -1,0 +1,77 @@
+"""The assets index mapping, generated from schemas/asset.py — no hand-kept field list.
+
+Rules, from each field's type and its `es` hint (schemas/manifest.py):
+- hint `text_zh` / `text_en` → `text` with the Chinese or English analyzer of indexing/analysis.py,
+  hint `text` → `text` (standard analyzer); each also keeps a `raw` keyword for sorting and facets;
+- other strings, string lists and enums → `keyword`; booleans, integers, datetimes → their types;
+- a nested model in a list (images) → `nested`; a single model (licence) → `object`;
+- free `dict[str, str]` (extra columns, EXIF) → `flattened`, so unknown columns never explode
+  the mapping.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from indexing.analysis import ANALYSIS_SETTINGS, EN_ANALYZER, ZH_ANALYZER
+from schemas.asset import AssetRecord
+
+_RAW = {"raw": {"type": "keyword", "ignore_above": 512}}
+_TEXT = {
+    "text_zh": {"type": "text", "analyzer": ZH_ANALYZER, "fields": _RAW},
+    "text_en": {"type": "text", "analyzer": EN_ANALYZER, "fields": _RAW},
+    "text": {"type": "text", "analyzer": "standard", "fields": _RAW},
+}
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """(inner type, is_list) with Optional removed."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrap(args[0]) if len(args) == 1 else (str, False)
+    if origin is list:
+        inner, _ = _unwrap(typing.get_args(annotation)[0])
+        return inner, True
+    return annotation, False
+
+
+def _field_mapping(info: FieldInfo) -> dict[str, Any]:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    hint = extra.get("es")
+    if isinstance(hint, str):
+        return dict(_TEXT[hint])
+    inner, is_list = _unwrap(info.annotation)
+    if isinstance(inner, type) and issubclass(inner, BaseModel):
+        return {"type": "nested" if is_list else "object", "properties": properties(inner)}
+    if typing.get_origin(inner) is dict:
+        return {"type": "flattened"}
+    if inner is bool:
+        return {"type": "boolean"}
+    if inner is int:
+        return {"type": "long"}
+    if inner is float:
+        return {"type": "double"}
+    if inner is datetime:
+        return {"type": "date"}
+    if inner is str or (isinstance(inner, type) and issubclass(inner, Enum)):
+        return {"type": "keyword", "ignore_above": 1024}
+    raise TypeError(f"no mapping rule for {info.annotation!r}")
+
+
+def properties(model: type[BaseModel]) -> dict[str, Any]:
+    return {name: _field_mapping(info) for name, info in model.model_fields.items()}
+
+
+def assets_index_body() -> dict[str, Any]:
+    return {
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "analysis": ANALYSIS_SETTINGS},
+        "mappings": {"dynamic": "strict", "properties": properties(AssetRecord)},
+    }

@@ -1,0 +1,145 @@
+"""Batches: create an upload, send files straight to staging, submit to the DAG, follow it, read the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from pydantic import BaseModel, Field, field_validator
+
+from services.gateway.deps import AirflowDep, S3Dep, SettingsDep
+from services.gateway.errors import BatchNotFound, Conflict, InvalidRequest, ServiceUnavailable
+from services.ingest.batches import (
+    INSTITUTION_ID,
+    BatchRecord,
+    BatchState,
+    load_batch,
+    new_batch_id,
+    report_key,
+    save_batch,
+)
+from services.ingest.uploads import (
+    CompleteMultipart,
+    FileToUpload,
+    ManifestToUpload,
+    UploadTarget,
+    complete_multipart,
+    upload_targets,
+)
+from services.storage import ObjectNotFound, get_bytes, get_json
+from services.workflows import AirflowError
+
+router = APIRouter(prefix="/v1/batches", tags=["batches"])
+
+
+class BatchCreate(BaseModel):
+    institution: str = Field(description="Id of the uploading institution (lower-case letters, digits, '-').")
+    manifest: ManifestToUpload
+    files: list[FileToUpload] = Field(default_factory=list, max_length=200_000)
+    max_file_bytes: int | None = Field(None, ge=1, description="Reject files above this size in this batch "
+                                       "(may only lower the service's limit, ingest.max_file_bytes).")
+
+    @field_validator("institution")
+    @classmethod
+    def _institution_id(cls, value: str) -> str:
+        if not INSTITUTION_ID.fullmatch(value):
+            raise ValueError("use 2–63 lower-case letters, digits or '-', starting with a letter or digit")
+        return value
+
+
+class UploadRequest(BaseModel):
+    manifest: ManifestToUpload
+    files: list[FileToUpload] = Field(default_factory=list, max_length=200_000)
+
+
+class BatchUploads(BaseModel):
+    batch: BatchRecord
+    manifest: UploadTarget
+    files: list[UploadTarget]
+
+
+class BatchStatus(BatchRecord):
+    run_state: str | None = Field(None, description="State of the latest DAG run, as Airflow reports it.")
+
+
+def _batch(s3: S3Dep, settings: SettingsDep, batch_id: str) -> BatchRecord:
+    try:
+        return load_batch(s3, settings.s3, batch_id)
+    except ObjectNotFound as exc:
+        raise BatchNotFound(f"no batch {batch_id!r}", batch_id=batch_id) from exc
+
+
+BatchDep = Annotated[BatchRecord, Depends(_batch)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_batch(body: BatchCreate, s3: S3Dep, settings: SettingsDep) -> BatchUploads:
+    limit = settings.ingest.max_file_bytes
+    if body.max_file_bytes is not None and body.max_file_bytes > limit:
+        raise InvalidRequest(f"max_file_bytes may only lower the service's limit of {limit} bytes",
+                             errors=[{"field": "body.max_file_bytes", "reason": f"must be at most {limit}"}])
+    batch = BatchRecord(batch_id=new_batch_id(), institution=body.institution, manifest_name=body.manifest.name,
+                        max_file_bytes=body.max_file_bytes)
+    save_batch(s3, settings.s3, batch)
+    manifest, files = upload_targets(s3, settings, batch.batch_id, body.manifest, body.files)
+    return BatchUploads(batch=batch, manifest=manifest, files=files)
+
+
+@router.post("/{batch_id}/uploads")
+def create_uploads(body: UploadRequest, batch: BatchDep, s3: S3Dep, settings: SettingsDep) -> BatchUploads:
+    """Upload targets again (to resume): `existing_etag` tells what is already staged."""
+    if batch.state in {BatchState.SUBMITTED, BatchState.RUNNING}:
+        raise Conflict(f"batch {batch.batch_id} is {batch.state}; wait until it ends before adding files")
+    manifest, files = upload_targets(s3, settings, batch.batch_id, body.manifest, body.files)
+    return BatchUploads(batch=batch, manifest=manifest, files=files)
+
+
+@router.post("/{batch_id}/uploads/complete")
+def complete_upload(body: CompleteMultipart, batch: BatchDep, s3: S3Dep, settings: SettingsDep) -> dict[str, str]:
+    return {"path": body.path, "etag": complete_multipart(s3, settings, batch.batch_id, body)}
+
+
+@router.post("/{batch_id}/submit", status_code=status.HTTP_202_ACCEPTED)
+async def submit_batch(batch: BatchDep, s3: S3Dep, settings: SettingsDep, airflow: AirflowDep) -> BatchRecord:
+    if batch.state in {BatchState.SUBMITTED, BatchState.RUNNING}:
+        raise Conflict(f"batch {batch.batch_id} is already {batch.state}")
+    run_id = f"batch-{batch.batch_id}-{len(batch.runs) + 1}"
+    try:
+        await asyncio.to_thread(airflow.trigger, settings.ingest.dag_id, {"batch_id": batch.batch_id}, run_id=run_id)
+    except AirflowError as exc:
+        raise ServiceUnavailable(f"could not start the ingestion DAG: {exc}") from exc
+    batch.runs.append(run_id)
+    batch.state, batch.error = BatchState.SUBMITTED, None
+    return await asyncio.to_thread(save_batch, s3, settings.s3, batch)
+
+
+@router.get("/{batch_id}")
+async def read_batch(batch: BatchDep, settings: SettingsDep, airflow: AirflowDep) -> BatchStatus:
+    run_state = None
+    if batch.runs:
+        try:
+            run: dict[str, Any] = await asyncio.to_thread(airflow.run, settings.ingest.dag_id, batch.runs[-1])
+            run_state = str(run["state"])
+        except AirflowError:
+            run_state = "unknown"
+    if run_state == "failed" and batch.state in {BatchState.SUBMITTED, BatchState.RUNNING}:
+        batch.state, batch.error = BatchState.FAILED, batch.error or "the ingestion DAG run failed"
+    return BatchStatus(**batch.model_dump(), run_state=run_state)
+
+
+@router.get("/{batch_id}/report", responses={200: {"content": {"text/csv": {}}}})
+def read_report(batch: BatchDep, s3: S3Dep, settings: SettingsDep,
+                format: Literal["json", "csv"] = Query("json", description="json or csv")) -> Response:
+    try:
+        if format == "csv":
+            return Response(get_bytes(s3, settings.s3.bucket_reports, report_key(batch.batch_id, "csv")),
+                            media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="{batch.batch_id}-report.csv"'})
+        items = get_json(s3, settings.s3.bucket_reports, report_key(batch.batch_id))
+    except ObjectNotFound as exc:
+        raise BatchNotFound(f"batch {batch.batch_id} has no report yet (state: {batch.state})",
+                            batch_id=batch.batch_id) from exc
+    body = {"batch": batch.model_dump(mode="json"), "items": items}
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")

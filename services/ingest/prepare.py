@@ -1,0 +1,115 @@
+"""Step 1 of ingest_batch: read the manifest, validate every row, check files, cut into chunks.
+
+Valid rows go to chunk files (`work/chunk-00001.jsonl` …, `ingest.chunk_size` rows each) whose
+keys are returned for the mapped tasks. Every rejected row, and every staged file that no row
+lists, goes to `work/rejected.jsonl` with row, field and reason, and its files are copied to
+quarantine. Deterministic: rerunning writes the same keys with the same content.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from minio.commonconfig import CopySource
+
+from schemas.columns import field_for
+from services.ingest.batches import BatchState, load_batch, save_batch, staged_file_key, work_key
+from services.ingest.context import IngestContext
+from services.ingest.errors import ErrorCode
+from services.ingest.manifest import ManifestError, ParsedRow, RowError, read_manifest
+from services.storage import list_keys, put_jsonl
+
+log = logging.getLogger(__name__)
+
+
+def rejection(row: int | None, object_id: str | None, errors: list[RowError], paths: list[str]) -> dict[str, Any]:
+    return {"row": row, "object_id": object_id, "status": "rejected", "paths": paths,
+            "errors": [{"field": e.field, "code": e.code.value, "reason": e.reason} for e in errors]}
+
+
+def quarantine(ctx: IngestContext, batch_id: str, paths: list[str]) -> None:
+    s3 = ctx.settings.s3
+    for path in paths:
+        key = staged_file_key(batch_id, path)
+        ctx.s3.copy_object(s3.bucket_quarantine, key, CopySource(s3.bucket_staging, key))
+
+
+def _media_column(parsed: ParsedRow) -> str:
+    return next((c for c in parsed.cells if field_for(c) == "media"), "media")
+
+
+def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
+    s3 = ctx.settings.s3
+    batch = load_batch(ctx.s3, s3, batch_id)
+    batch.state, batch.error = BatchState.RUNNING, None
+    save_batch(ctx.s3, s3, batch)
+    prefix = staged_file_key(batch_id, "")
+    staged = {o.object_name[len(prefix):] for o in list_keys(ctx.s3, s3.bucket_staging, prefix) if o.object_name}
+    manifests = [o.object_name for o in list_keys(ctx.s3, s3.bucket_staging, f"{batch_id}/manifest/")]
+    if len(manifests) != 1 or manifests[0] is None:
+        return _fail(ctx, batch_id, f"expected one manifest in the batch, found {len(manifests)}")
+
+    rejected: list[dict[str, Any]] = []
+    chunk: list[dict[str, Any]] = []
+    chunk_keys: list[str] = []
+    listed: set[str] = set()
+    received = valid = 0
+
+    def flush() -> None:
+        if chunk:
+            key = work_key(batch_id, f"chunk-{len(chunk_keys) + 1:05d}.jsonl")
+            put_jsonl(ctx.s3, s3.bucket_reports, key, chunk)
+            chunk_keys.append(key)
+            chunk.clear()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / Path(manifests[0]).name
+        ctx.s3.fget_object(s3.bucket_staging, manifests[0], str(local))
+        try:
+            for parsed in read_manifest(local, max_rows=ctx.settings.ingest.max_manifest_rows):
+                received += 1
+                record = parsed.record
+                paths = [m.path for m in record.media] if record else []
+                listed.update(paths)
+                missing = [p for p in paths if p not in staged]
+                errors = parsed.errors + [RowError(parsed.row, _media_column(parsed),
+                                                   f"file {p!r} is listed but was not uploaded with the batch",
+                                                   ErrorCode.MEDIA_MISSING) for p in missing]
+                if record is None or errors:
+                    present = [p for p in paths if p in staged]
+                    rejected.append(rejection(parsed.row, parsed.object_id, errors, present))
+                    quarantine(ctx, batch_id, present)
+                    continue
+                valid += 1
+                chunk.append({"row": parsed.row, "record": record.model_dump(mode="json")})
+                if len(chunk) >= ctx.settings.ingest.chunk_size:
+                    flush()
+        except ManifestError as exc:
+            return _fail(ctx, batch_id, f"manifest {Path(manifests[0]).name}: {exc}")
+        flush()
+
+    for path in sorted(staged - listed):
+        received += 1
+        rejected.append(rejection(None, None, [RowError(None, "media", f"file {path!r} is in the batch but no "
+                                                        "manifest row lists it", ErrorCode.MEDIA_UNLISTED)], [path]))
+        quarantine(ctx, batch_id, [path])
+    put_jsonl(ctx.s3, s3.bucket_reports, work_key(batch_id, "rejected.jsonl"), rejected)
+
+    batch = load_batch(ctx.s3, s3, batch_id)
+    batch.counts.received, batch.counts.valid, batch.counts.rejected = received, valid, len(rejected)
+    save_batch(ctx.s3, s3, batch)
+    log.info("prepared batch", extra={"batch_id": batch_id, "received": received, "valid": valid,
+                                      "chunks": len(chunk_keys)})
+    return chunk_keys
+
+
+def _fail(ctx: IngestContext, batch_id: str, reason: str) -> list[str]:
+    """A manifest that cannot be read at all fails the batch with the reason (nothing is ingested)."""
+    batch = load_batch(ctx.s3, ctx.settings.s3, batch_id)
+    batch.state, batch.error = BatchState.FAILED, reason
+    save_batch(ctx.s3, ctx.settings.s3, batch)
+    put_jsonl(ctx.s3, ctx.settings.s3.bucket_reports, work_key(batch_id, "rejected.jsonl"), [])
+    return []

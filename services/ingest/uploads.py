@@ -1,0 +1,107 @@
+"""Upload targets: presigned URLs that let a museum's client send files straight to staging.
+
+Small files get one presigned PUT; files from `ingest.multipart_threshold_bytes` on get an S3
+multipart upload — one presigned URL per part, completed through the gateway with the parts'
+ETags. Each target carries the ETag of an object already staged under that path, so a client
+that stopped half-way can skip what it already sent (it compares with the checksum it computes:
+MD5 for one part, the S3 multipart ETag for several).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from minio import Minio
+from minio.datatypes import Part
+from pydantic import BaseModel, Field, field_validator
+
+from schemas.manifest import MediaRef
+from services.ingest.batches import manifest_key, staged_file_key
+from services.ingest.manifest import manifest_format
+from services.settings import Settings
+from services.storage import stat
+
+UPLOAD_TTL = timedelta(hours=12)
+
+
+class FileToUpload(BaseModel):
+    path: str = Field(description="Path relative to the batch folder, '/' separators.")
+    size: int = Field(ge=0, description="Size in bytes.")
+
+    @field_validator("path")
+    @classmethod
+    def _safe(cls, path: str) -> str:
+        return MediaRef(path=path).path  # the same rule as manifest rows: relative, inside the batch
+
+
+class ManifestToUpload(BaseModel):
+    name: str = Field(description="File name of the manifest, .csv or .jsonl.")
+    size: int = Field(ge=0)
+
+    @field_validator("name")
+    @classmethod
+    def _format(cls, name: str) -> str:
+        if "/" in name or "\\" in name:
+            raise ValueError("the manifest name is a file name, without folders")
+        manifest_format(name)
+        return name
+
+
+class PartTarget(BaseModel):
+    part_number: int
+    url: str
+
+
+class UploadTarget(BaseModel):
+    path: str
+    key: str = Field(description="Object key in the staging bucket.")
+    url: str | None = Field(None, description="Presigned PUT for the whole file (single-part uploads).")
+    upload_id: str | None = Field(None, description="S3 multipart upload id (multipart uploads).")
+    part_size: int | None = None
+    parts: list[PartTarget] = Field(default_factory=list)
+    existing_etag: str | None = Field(None, description="ETag of the object already staged here, if any.")
+
+
+class CompletedPart(BaseModel):
+    part_number: int = Field(ge=1, le=10_000)
+    etag: str
+
+
+class CompleteMultipart(BaseModel):
+    path: str
+    upload_id: str
+    parts: list[CompletedPart] = Field(min_length=1)
+
+
+def _target(s3: Minio, settings: Settings, key: str, path: str, size: int) -> UploadTarget:
+    bucket, ing = settings.s3.bucket_staging, settings.ingest
+    existing = stat(s3, bucket, key)
+    target = UploadTarget(path=path, key=key, existing_etag=existing.etag.strip('"') if existing and existing.etag
+                          else None)
+    if size < ing.multipart_threshold_bytes:
+        target.url = s3.presigned_put_object(bucket, key, expires=UPLOAD_TTL)
+        return target
+    part_size = max(ing.part_size_bytes, math.ceil(size / 10_000), 5 * 1024 * 1024)
+    target.upload_id = s3._create_multipart_upload(bucket, key, {})
+    target.part_size = part_size
+    target.parts = [
+        PartTarget(part_number=n, url=s3.get_presigned_url(
+            "PUT", bucket, key, expires=UPLOAD_TTL,
+            extra_query_params={"uploadId": target.upload_id, "partNumber": str(n)}))
+        for n in range(1, math.ceil(size / part_size) + 1)
+    ]
+    return target
+
+
+def upload_targets(s3: Minio, settings: Settings, batch_id: str, manifest: ManifestToUpload,
+                   files: list[FileToUpload]) -> tuple[UploadTarget, list[UploadTarget]]:
+    m = _target(s3, settings, manifest_key(batch_id, manifest.name), manifest.name, manifest.size)
+    return m, [_target(s3, settings, staged_file_key(batch_id, f.path), f.path, f.size) for f in files]
+
+
+def complete_multipart(s3: Minio, settings: Settings, batch_id: str, done: CompleteMultipart) -> str:
+    key = staged_file_key(batch_id, FileToUpload(path=done.path, size=0).path)
+    parts = [Part(p.part_number, p.etag) for p in sorted(done.parts, key=lambda p: p.part_number)]
+    result = s3._complete_multipart_upload(settings.s3.bucket_staging, key, done.upload_id, parts)
+    return str(result.etag).strip('"')
