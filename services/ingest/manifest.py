@@ -217,7 +217,7 @@ def _validate(parsed: ParsedRow) -> None:
     except ValidationError as exc:
         for err in exc.errors():
             target: str | None = str(err["loc"][0]) if err["loc"] else None
-            column = _column_of(parsed, target) if target else None
+            where = _column_of(parsed, target) if target else None
             code = ErrorCode.INVALID_VALUE
             if err["type"] == "missing":
                 code = ErrorCode.MISSING_FIELD
@@ -230,4 +230,4 @@ def _validate(parsed: ParsedRow) -> None:
                 reason = f"required field {target} is empty or missing"
             elif not err["loc"]:
                 code = ErrorCode.MISSING_FIELD if "title is required" in reason else code
-            parsed.errors.append(RowError(parsed.row, column, reason, code))
+            parsed.errors.append(RowError(parsed.row, where, reason, code))
