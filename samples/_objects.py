@@ -17,7 +17,6 @@ from PIL import Image, ImageDraw
 from samples._paint import (
     Colour,
     Mask,
-    apply_shading,
     backdrop,
     blob,
     cylinder_shading,
@@ -26,6 +25,7 @@ from samples._paint import (
     jitter,
     mix,
     passage,
+    paste_shaded,
     seal_mark,
     smooth_walk,
     vertical_gradient,
@@ -258,7 +258,7 @@ def render_book(rng: random.Random, size: tuple[int, int], title: str | None, ba
         y0, y1 = box[1] + h * 0.06, box[3] - h * 0.06
         draw.rectangle((x0, y0, x1, y1), outline=INK, width=3)
         draw.rectangle((x0 + 5, y0 + 5, x1 - 5, y1 - 5), outline=INK, width=1)
-        cols = 9
+        cols = 8
         colw = (x1 - x0) / cols
         fsize = int(colw * 0.7)
         per = int((y1 - y0 - 10) / (fsize * 1.12))
@@ -266,7 +266,7 @@ def render_book(rng: random.Random, size: tuple[int, int], title: str | None, ba
             cx = x1 - colw * (c + 0.5)
             if c:
                 draw.line([(x1 - colw * c, y0 + 5), (x1 - colw * c, y1 - 5)], fill=mix(paper, INK, 0.5), width=1)
-            vertical_text(draw, cx, y0 + 8, passage(rng, per - rng.randint(0, per // 3)), fsize, INK, spacing=1.12)
+            vertical_text(draw, cx, y0 + 8, passage(rng, per - rng.randint(0, per // 2)), fsize, INK, spacing=1.12)
         # the folded centre column (版心) with a fish-tail (鱼尾) and the book's name
         fx = x1 if half == 0 else x0
         draw.polygon([(fx - 10, y0 + 40), (fx + 10, y0 + 40), (fx + 10, y0 + 56), (fx, y0 + 48), (fx - 10, y0 + 56)],
@@ -295,7 +295,7 @@ def render_oracle_bone(rng: random.Random, size: tuple[int, int], title: str | N
         vertical_text(draw, w / 2 + (c - 1.5) * fsize * 1.5, h * 0.24, text[c * 4:(c + 1) * 4], fsize, (92, 62, 40))
     silhouette = mask.image()
     drop_shadow(base, (w * 0.28, h * 0.8, w * 0.72, h * 0.95), strength=60)
-    base.paste(apply_shading(layer, cylinder_shading(silhouette)), (0, 0), silhouette)
+    paste_shaded(base, layer, silhouette)
     if back:
         base = base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return base
@@ -334,8 +334,7 @@ def render_coin(rng: random.Random, size: tuple[int, int], title: str | None, ba
         draw.arc((cx - r * .5, cy - r * .85, cx + r * .5, cy - r * .35), 200, 340, fill=rim, width=int(r * .05))
     silhouette = mask.image()
     drop_shadow(base, (cx - r, cy + r * .6, cx + r * 1.1, cy + r * 1.1), strength=50)
-    shade = cylinder_shading(silhouette, gloss=0.05)
-    base.paste(apply_shading(layer, shade), (0, 0), silhouette)
+    paste_shaded(base, layer, silhouette, gloss=0.05)
     return base
 
 
@@ -435,60 +434,92 @@ def render_textile(rng: random.Random, size: tuple[int, int], title: str | None,
 
 
 def render_figure(rng: random.Random, size: tuple[int, int], title: str | None, back: bool = False) -> Image.Image:
-    """A figure on a lotus pedestal, seated or standing, with a mandorla for Buddhist images."""
+    """A Buddhist image (seated or standing, with a mandorla, on a lotus pedestal) or a tomb figurine."""
     w, h = size
     base = backdrop(size, rng)
     material = rng.choice([(150, 146, 136), (196, 160, 72), (130, 88, 54), (210, 196, 170)])
-    if title:
-        if re.search(r"鎏金|gilt", title, re.I):
-            material = (196, 160, 72)
-        elif re.search(r"木|wood", title, re.I):
-            material = (130, 88, 54)
-        elif re.search(r"石|stone|limestone|sandstone", title, re.I):
-            material = (150, 146, 136)
-        elif re.search(r"陶|俑|pottery|figurine", title, re.I):
-            material = (210, 196, 170)
+    for pattern, colour in ((r"鎏金|gilt", (196, 160, 72)), (r"木|wood", (130, 88, 54)),
+                            (r"石|stone|limestone|sandstone", (150, 146, 136)),
+                            (r"陶|俑|pottery|figurine", (210, 196, 170))):
+        if title and re.search(pattern, title, re.I):
+            material = colour
+            break
     material = jitter(rng, material, 8)
-    seated = bool(title and re.search(r"坐|seated", title, re.I)) or (
-        not (title and re.search(r"立|standing", title, re.I)) and rng.random() < 0.5)
-    buddhist = not (title and re.search(r"俑|figurine|tomb", title, re.I))
-    cx = w / 2
-    top, bottom = h * 0.06, h * 0.92
-    hh = bottom - top
+    figurine = bool(title and re.search(r"俑|figurine|tomb", title, re.I))
+    seated = not figurine and (bool(title and re.search(r"坐|seated", title, re.I)) or (
+        not (title and re.search(r"立|standing", title, re.I)) and rng.random() < 0.5))
+    cx, top, bottom = w / 2, h * 0.05, h * 0.93
+    u = bottom - top  # unit: the whole height
+    fold = mix(material, (0, 0, 0), 0.3)
+    if not figurine:  # mandorla behind the figure, a shade darker
+        halo = Mask(size)
+        halo_bottom = top + u * (0.68 if seated else 0.78)
+        halo_mid, halo_r = (top + halo_bottom) / 2, (halo_bottom - top) / 2
+        halo.polygon([(cx + u * .2 * math.sin(a), halo_mid - halo_r * math.cos(a) * (1.0 if math.cos(a) < 0 else 1.0))
+                      for a in np.linspace(0, math.tau, 60)])
+        halo.ellipse((cx - u * .12, top + u * .03, cx + u * .12, top + u * .27))
+        layer = Image.new("RGB", size, mix(material, (0, 0, 0), 0.18))
+        hd = ImageDraw.Draw(layer)
+        for k in range(3):
+            r = u * (.1 + .07 * k)
+            hd.ellipse((cx - r, top + u * .17 - r, cx + r, top + u * .17 + r), outline=fold, width=2)
+        paste_shaded(base, layer, halo.image())
     mask = Mask(size)
-    if buddhist:
-        mask.ellipse((cx - hh * .3, top, cx + hh * .3, top + hh * .75))
-    head_r = hh * 0.07
-    head_y = top + hh * (0.2 if seated else 0.1)
-    mask.ellipse((cx - head_r, head_y - head_r * 1.2, cx + head_r, head_y + head_r * 1.1))
-    mask.ellipse((cx - head_r * .5, head_y - head_r * 1.8, cx + head_r * .5, head_y - head_r * .8))
-    sh = head_y + head_r * 1.3
-    if seated:
-        mask.polygon([(cx - hh * .14, sh), (cx + hh * .14, sh), (cx + hh * .18, top + hh * .62),
-                      (cx + hh * .3, top + hh * .72), (cx - hh * .3, top + hh * .72), (cx - hh * .18, top + hh * .62)])
+    head_r = u * 0.055
+    head_y = top + u * (0.17 if seated else 0.1)
+    mask.ellipse((cx - head_r, head_y - head_r * 1.2, cx + head_r, head_y + head_r * 1.15))
+    if figurine:
+        mask.ellipse((cx - head_r * .8, head_y - head_r * 2.1, cx + head_r * .8, head_y - head_r * .6))  # hair
     else:
-        mask.polygon([(cx - hh * .11, sh), (cx + hh * .11, sh), (cx + hh * .13, top + hh * .5),
-                      (cx + hh * .1, top + hh * .78), (cx - hh * .1, top + hh * .78), (cx - hh * .13, top + hh * .5)])
-    ped_y = top + hh * 0.72 if seated else top + hh * 0.78
-    mask.polygon([(cx - hh * .32, ped_y), (cx + hh * .32, ped_y), (cx + hh * .24, bottom), (cx - hh * .24, bottom)])
+        mask.ellipse((cx - head_r * .45, head_y - head_r * 1.75, cx + head_r * .45, head_y - head_r * .85))
+        for side in (-1, 1):  # long ears
+            mask.ellipse((cx + side * head_r * .95 - head_r * .22, head_y - head_r * .4,
+                          cx + side * head_r * .95 + head_r * .22, head_y + head_r * .8))
+    neck = head_y + head_r * 1.05
+    if seated:
+        waist, lap = top + u * .5, top + u * .66
+        mask.polygon([(cx - u * .04, neck), (cx + u * .04, neck), (cx + u * .15, neck + u * .06),
+                      (cx + u * .17, neck + u * .14), (cx + u * .13, waist), (cx + u * .28, waist + u * .05),
+                      (cx + u * .3, lap), (cx - u * .3, lap), (cx - u * .28, waist + u * .05), (cx - u * .13, waist),
+                      (cx - u * .17, neck + u * .14), (cx - u * .15, neck + u * .06)])
+        ped_y = lap
+    else:
+        hem = top + u * (.8 if figurine else .76)
+        mask.polygon([(cx - u * .035, neck), (cx + u * .035, neck), (cx + u * .12, neck + u * .05),
+                      (cx + u * .11, neck + u * .3), (cx + u * .09, hem - u * .08), (cx + u * .13, hem),
+                      (cx - u * .13, hem), (cx - u * .09, hem - u * .08), (cx - u * .11, neck + u * .3),
+                      (cx - u * .12, neck + u * .05)])
+        if figurine:  # long sleeves
+            for side in (-1, 1):
+                mask.polygon([(cx + side * u * .1, neck + u * .08), (cx + side * u * .19, neck + u * .35),
+                              (cx + side * u * .12, neck + u * .42)])
+        else:  # one hand raised
+            mask.polygon([(cx + u * .11, neck + u * .22), (cx + u * .19, neck + u * .2), (cx + u * .2, neck + u * .08),
+                          (cx + u * .17, neck + u * .07), (cx + u * .15, neck + u * .17)])
+        ped_y = hem
+    if figurine:
+        mask.rectangle((cx - u * .18, ped_y, cx + u * .18, ped_y + u * .05))
+    else:
+        mask.polygon([(cx - u * .33, ped_y), (cx + u * .33, ped_y), (cx + u * .25, ped_y + u * .1),
+                      (cx - u * .25, ped_y + u * .1)])
+        mask.rectangle((cx - u * .2, ped_y + u * .1, cx + u * .2, bottom))
     layer = Image.new("RGB", size, material)
     draw = ImageDraw.Draw(layer)
-    fold = mix(material, (0, 0, 0), 0.3)
     for k in range(6):  # robe folds
-        y = sh + (ped_y - sh) * (k + 1) / 7
-        draw.arc((cx - hh * .2, y - hh * .05, cx + hh * .2, y + hh * .05), 20, 160, fill=fold, width=2)
-    for k in range(9):  # lotus petals on the pedestal
-        px = cx - hh * .3 + k * hh * .6 / 8
-        draw.arc((px - hh * .04, ped_y, px + hh * .04, ped_y + hh * .09), 180, 360, fill=fold, width=2)
-    if buddhist:
-        for k in range(14):
-            a = math.pi + k * math.pi / 13
-            px, py = cx + hh * .26 * math.cos(a), top + hh * .3 + hh * .3 * math.sin(a)
-            draw.ellipse((px - 5, py - 5, px + 5, py + 5), outline=fold, width=2)
+        y = neck + (ped_y - neck) * (k + 1) / 7
+        draw.arc((cx - u * .1, y - u * .1, cx + u * .1, y + u * .04), 20, 160, fill=fold, width=2)
+    if not figurine:
+        for k in range(11):  # lotus petals on the pedestal
+            px = cx - u * .3 + k * u * .6 / 10
+            draw.arc((px - u * .035, ped_y + u * .005, px + u * .035, ped_y + u * .12), 180, 360, fill=fold, width=2)
+    elif rng.random() < 0.6:  # painted pottery: traces of pigment
+        for colour in ((168, 52, 40), (70, 110, 80)):
+            y = neck + rng.uniform(.05, .4) * u
+            draw.rectangle((cx - u * .2, y, cx + u * .2, y + u * .05), fill=colour)
     silhouette = mask.image()
-    drop_shadow(base, (cx - hh * .34, bottom - 12, cx + hh * .34, bottom + 14))
-    base.paste(apply_shading(layer, cylinder_shading(silhouette, gloss=0.1 if material[0] > 190 else 0.0)), (0, 0),
-               silhouette)
+    foot = ped_y + u * .05 if figurine else bottom
+    drop_shadow(base, (cx - u * .3, foot - 12, cx + u * .3, foot + 14))
+    paste_shaded(base, layer, silhouette, gloss=0.1 if material[0] > 190 else 0.0)
     if back:
         base = base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return base
@@ -547,7 +578,7 @@ def render_furniture(rng: random.Random, size: tuple[int, int], title: str | Non
         draw.rectangle((w / 2 - 22, h * .4, w / 2 + 22, h * .48), fill=(190, 160, 90))
     silhouette = mask.image()
     drop_shadow(base, (w * .15, floor - 14, w * .85, floor + 14), strength=50)
-    base.paste(apply_shading(layer, cylinder_shading(silhouette, gloss=0.06)), (0, 0), silhouette)
+    paste_shaded(base, layer, silhouette, gloss=0.06)
     if back:
         base = base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return base
@@ -584,7 +615,7 @@ def render_scholar(rng: random.Random, size: tuple[int, int], title: str | None,
             draw.ellipse((px - 6, py - 6, px + 6, py + 6), fill=mix(flat, (200, 190, 120), 0.3))
     silhouette = mask.image()
     drop_shadow(base, (box[0] + 10, box[3] - 20, box[2] + 14, box[3] + 16), strength=60)
-    base.paste(apply_shading(layer, cylinder_shading(silhouette, gloss=0.05) * 0.3 + 0.75), (0, 0), silhouette)
+    paste_shaded(base, layer, silhouette, shading=lambda m: cylinder_shading(m, gloss=0.05) * 0.3 + 0.75)
     if back:
         base = base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return base

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 SUPERSAMPLE = 2  # masks are drawn at twice the size and reduced: smooth silhouette edges, cheaply
@@ -57,9 +58,10 @@ def jitter(rng: random.Random, colour: Colour, amount: int = 12) -> Colour:
 
 def vertical_gradient(size: tuple[int, int], top: Colour, bottom: Colour) -> Image.Image:
     w, h = size
-    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
-    row = np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t
-    return Image.fromarray(np.repeat(row, w, axis=1).round().astype(np.uint8), "RGB")
+    t = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None]
+    column = np.array(top, np.float32) * (1 - t) + np.array(bottom, np.float32) * t
+    strip = Image.fromarray((column + 0.5).astype(np.uint8)[:, None, :], "RGB")
+    return strip.resize((w, h), Image.Resampling.NEAREST)
 
 
 def backdrop(size: tuple[int, int], rng: random.Random, dark: bool | None = None) -> Image.Image:
@@ -128,21 +130,36 @@ def cylinder_shading(mask: Image.Image, light: float = -0.35, gloss: float = 0.0
 
 def apply_shading(layer: Image.Image, shade: np.ndarray) -> Image.Image:
     arr = np.asarray(layer.convert("RGB"), dtype=np.float32) * shade[:, :, None]
-    return Image.fromarray(np.clip(arr, 0, 255).round().astype(np.uint8), "RGB")
+    return Image.fromarray((np.clip(arr, 0, 255) + 0.5).astype(np.uint8), "RGB")
+
+
+def paste_shaded(base: Image.Image, layer: Image.Image, silhouette: Image.Image,
+                 shading: Callable[[Image.Image], np.ndarray] | None = None, gloss: float = 0.0) -> None:
+    """Paste `layer` through the silhouette, shaded (cylinder shading unless `shading` is given);
+    only the silhouette's bounding box is computed."""
+    box = silhouette.getbbox()
+    if box is None:
+        return
+    mask, part = silhouette.crop(box), layer.crop(box)
+    shade = shading(mask) if shading else cylinder_shading(mask, gloss=gloss)
+    base.paste(apply_shading(part, shade), box[:2], mask)
 
 
 def drop_shadow(base: Image.Image, box: tuple[float, float, float, float], strength: int = 70) -> None:
-    """A soft elliptical shadow under an object (drawn in place): an ellipse drawn small, scaled up."""
-    k = 8
-    small = Image.new("L", (max(1, base.width // k), max(1, base.height // k)), 0)
+    """A soft elliptical shadow under an object (drawn in place): drawn at quarter size, blurred, scaled up."""
+    k = 4
     x0, y0, x1, y1 = box
-    ImageDraw.Draw(small).ellipse((x0 / k, y0 / k, x1 / k, y1 / k), fill=strength)
-    shadow = small.resize(base.size, Image.Resampling.BICUBIC)
-    base.paste((20, 18, 16), (0, 0, base.width, base.height), shadow)
-
-
-def composite(base: Image.Image, layer: Image.Image, mask: Image.Image) -> None:
-    base.paste(layer, (0, 0), mask)
+    pad = max(x1 - x0, y1 - y0) * 0.2
+    region = (max(0, int(x0 - pad)), max(0, int(y0 - pad)), min(base.width, int(x1 + pad) + 1),
+              min(base.height, int(y1 + pad) + 1))
+    rw, rh = region[2] - region[0], region[3] - region[1]
+    if rw <= k or rh <= k:
+        return
+    small = Image.new("L", (rw // k, rh // k), 0)
+    ImageDraw.Draw(small).ellipse(((x0 - region[0]) / k, (y0 - region[1]) / k, (x1 - region[0]) / k,
+                                   (y1 - region[1]) / k), fill=strength)
+    small = small.filter(ImageFilter.GaussianBlur(max(1.0, (y1 - y0) / k / 4)))
+    base.paste((20, 18, 16), region, small.resize((rw, rh), Image.Resampling.BILINEAR))
 
 
 def smooth_walk(rng: random.Random, n: int, step: float, smooth: int = 5) -> list[float]:

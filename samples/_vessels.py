@@ -18,15 +18,14 @@ from PIL import Image, ImageDraw
 from samples._paint import (
     Colour,
     Mask,
-    apply_shading,
     backdrop,
-    cylinder_shading,
     drop_shadow,
     font,
     hex_colour,
     jitter,
     mix,
     passage,
+    paste_shaded,
     smooth_walk,
 )
 
@@ -132,7 +131,7 @@ STYLES: dict[str, tuple[str, tuple[str, ...], float]] = {
     "inlaid": ("#3e3a30", ("#d4b04a", "#cfd2d4"), 0.12),
     "white-jade": ("#e8e4cf", ("#d3cdb0",), 0.22),
     "green-jade": ("#a2b892", ("#889f78",), 0.22),
-    "spinach-jade": ("#3f6a4c", ("#2e5239", "#111"), 0.24),
+    "spinach-jade": ("#3f6a4c", ("#2e5239", "#1c2a20"), 0.24),
     "jadeite": ("#5fae6e", ("#d9e8d0",), 0.3),
     "carved-red": ("#a8291f", ("#7d1a13", "#c0402f"), 0.1),
     "black-inlay": ("#1b1716", ("#c9d6d8", "#e8d6ea", "#bfe0d0"), 0.2),
@@ -186,8 +185,8 @@ def render_vessel(rng: random.Random, size: tuple[int, int], kind: str, title: s
     mask = Mask(size)
     ts = np.linspace(0.0, 1.0, 160)
     radii = np.interp(ts, [p[0] for p in profile], [p[1] for p in profile])
-    kernel = np.ones(9) / 9
-    padded = np.concatenate([np.full(4, radii[0]), radii, np.full(4, radii[-1])])
+    kernel = np.ones(15) / 15
+    padded = np.concatenate([np.full(7, radii[0]), radii, np.full(7, radii[-1])])
     radii = np.convolve(padded, kernel, mode="valid")
     left = [(cx - half * r, top + t * height) for t, r in zip(ts, radii, strict=True)]
     right = [(cx + half * r, top + t * height) for t, r in zip(ts, radii, strict=True)]
@@ -198,8 +197,7 @@ def render_vessel(rng: random.Random, size: tuple[int, int], kind: str, title: s
     draw = ImageDraw.Draw(layer)
     _decorate(draw, rng, style, deco, (cx - half * 1.25, top, cx + half * 1.25, bottom), height)
     silhouette = mask.image()
-    shaded = apply_shading(layer, cylinder_shading(silhouette, gloss=gloss))
-    base.paste(shaded, (0, 0), silhouette)
+    paste_shaded(base, layer, silhouette, gloss=gloss)
     if shape in ("bowl", "dish", "washer", "cup", "eared-cup", "box") and rng.random() < 0.5:
         _rim_ellipse(base, cx, top, half * radii[0], body)
     return base
@@ -460,8 +458,10 @@ def _flat_object(base: Image.Image, rng: random.Random, shape: str, body: Colour
             draw.text((cx + hw * .55, cy - hh * .8 + i * hh * .16), ch, font=font(int(hh * .12)), fill=c, anchor="mm")
         drop_shadow(base, (cx - hw * 1.2, cy + hh - 12, cx + hw * 1.2, cy + hh + 18))
     silhouette = mask.image()
-    shade = cylinder_shading(silhouette, gloss=gloss) if shape in ("cong", "panel") else _dome(silhouette, gloss)
-    base.paste(apply_shading(layer, shade), (0, 0), silhouette)
+    if shape in ("cong", "panel"):
+        paste_shaded(base, layer, silhouette, gloss=gloss)
+    else:
+        paste_shaded(base, layer, silhouette, shading=lambda m: _dome(m, gloss))
 
 
 def _dome(mask: Image.Image, gloss: float) -> np.ndarray:
@@ -469,4 +469,4 @@ def _dome(mask: Image.Image, gloss: float) -> np.ndarray:
     h, w = mask.height, mask.width
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     d = np.hypot((xs - w * .42) / w, (ys - h * .38) / h)
-    return (1.12 - d * 0.9 + gloss * 0.3 * np.exp(-d * d / 0.004)).astype(np.float32)
+    return (1.05 - d * 0.6 + gloss * 0.3 * np.exp(-d * d / 0.004)).astype(np.float32)

@@ -26,6 +26,19 @@ MEDIA_SEPARATOR = ";"
 LABEL_SEPARATOR = "|"
 
 
+def safe_relative_path(path: str) -> str:
+    """A file path inside the batch folder, normalised with '/'; ValueError for '..' or absolute paths."""
+    path = path.strip().replace("\\", "/")
+    if not path:
+        raise ValueError("empty media path")
+    if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
+        raise ValueError(f"absolute path {path!r} not allowed: paths are relative to the batch folder")
+    normal = posixpath.normpath(path)
+    if normal == ".." or normal.startswith("../") or "/../" in f"/{path}/":
+        raise ValueError(f"path {path!r} leaves the batch folder ('..' is not allowed)")
+    return normal
+
+
 class MediaRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -35,15 +48,7 @@ class MediaRef(BaseModel):
     @field_validator("path")
     @classmethod
     def _relative_and_inside(cls, path: str) -> str:
-        path = path.strip().replace("\\", "/")
-        if not path:
-            raise ValueError("empty media path")
-        if path.startswith("/") or re.match(r"^[A-Za-z]:", path):
-            raise ValueError(f"absolute path {path!r} not allowed: paths are relative to the batch folder")
-        normal = posixpath.normpath(path)
-        if normal == ".." or normal.startswith("../") or "/../" in f"/{path}/":
-            raise ValueError(f"path {path!r} leaves the batch folder ('..' is not allowed)")
-        return normal
+        return safe_relative_path(path)
 
 
 class ManifestRow(BaseModel):

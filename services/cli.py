@@ -110,6 +110,7 @@ def upload(
     wait: bool = typer.Option(False, "--wait", help="Follow the batch until ingestion ends."),
     strict: bool = typer.Option(False, "--strict", help="Stop before uploading if any row has an error."),
     gateway: str = typer.Option(None, help="Gateway URL (default: WENYUAN_GATEWAY__PUBLIC_URL)."),
+    max_file_size: int = typer.Option(None, help="Reject files larger than this many bytes in this batch."),
 ) -> None:
     """Upload a digitisation batch: validate locally, send files (resumable), submit for ingestion."""
     check = check_folder(folder)
@@ -118,7 +119,7 @@ def upload(
         raise typer.Exit(1)
     uploader = Uploader(gateway or get_settings().gateway.public_url)
     try:
-        uploads = uploader.targets(folder, institution, check)
+        uploads = uploader.targets(folder, institution, check, max_file_bytes=max_file_size)
         batch_id = uploads["batch"]["batch_id"]
         console.print(f"batch [bold]{batch_id}[/bold]")
         locals_ = [check.manifest, *check.files]

@@ -102,14 +102,18 @@ class Uploader:
             raise UploadError(f"{method} {path}: {resp.status_code} {detail}")
         return resp.json()
 
-    def targets(self, folder: Path, institution: str, check: LocalCheck) -> dict[str, Any]:
+    def targets(self, folder: Path, institution: str, check: LocalCheck, *,
+                max_file_bytes: int | None = None) -> dict[str, Any]:
         body = {"manifest": {"name": check.manifest.name, "size": check.manifest.stat().st_size},
                 "files": [{"path": p.relative_to(folder).as_posix(), "size": p.stat().st_size} for p in check.files]}
         state_path = folder / STATE_FILE
         if state_path.exists():
             batch_id = json.loads(state_path.read_text())["batch_id"]
             return dict(self._call("POST", f"/v1/batches/{batch_id}/uploads", json=body))
-        uploads = dict(self._call("POST", "/v1/batches", json={"institution": institution, **body}))
+        create = {"institution": institution, **body}
+        if max_file_bytes is not None:
+            create["max_file_bytes"] = max_file_bytes
+        uploads = dict(self._call("POST", "/v1/batches", json=create))
         state_path.write_text(json.dumps({"batch_id": uploads["batch"]["batch_id"], "institution": institution}))
         return uploads
 
@@ -149,6 +153,14 @@ class Uploader:
 
     def submit(self, batch_id: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/v1/batches/{batch_id}/submit"))
+
+    def wait(self, batch_id: str, *, timeout_s: float = 600, poll_s: float = 2.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            batch = self.status(batch_id)
+            if batch["state"] in {"succeeded", "failed"} or time.monotonic() > deadline:
+                return batch
+            time.sleep(poll_s)
 
     def status(self, batch_id: str) -> dict[str, Any]:
         return dict(self._call("GET", f"/v1/batches/{batch_id}"))

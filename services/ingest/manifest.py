@@ -30,7 +30,7 @@ from charset_normalizer import from_bytes
 from pydantic import ValidationError
 
 from schemas.columns import field_for, is_empty
-from schemas.manifest import ManifestRow
+from schemas.manifest import LABEL_SEPARATOR, MEDIA_SEPARATOR, ManifestRow, MediaRef
 from services.ingest.errors import ErrorCode
 
 
@@ -54,11 +54,35 @@ class ParsedRow:
     errors: list[RowError] = field(default_factory=list)
 
     @property
+    def media_paths(self) -> list[str]:
+        """The files this row lists, read leniently from the raw cell (also when the row is invalid)."""
+        if self.record is not None:
+            return [m.path for m in self.record.media]
+        raw = next((v for c, v in self.cells.items() if field_for(c) == "media"), None)
+        return [m.path for m in _lenient_media(raw)]
+
+    @property
     def object_id(self) -> str | None:
         for column, value in self.cells.items():
             if field_for(column) == "object_id" and value.strip():
                 return value.strip()
         return None
+
+
+def _lenient_media(raw: object) -> list[MediaRef]:
+    if isinstance(raw, str):
+        parts: list[object] = [p.partition(LABEL_SEPARATOR)[0] for p in raw.split(MEDIA_SEPARATOR) if p.strip()]
+    elif isinstance(raw, list):
+        parts = [p.get("path") if isinstance(p, dict) else p for p in raw]
+    else:
+        return []
+    refs = []
+    for part in parts:
+        try:
+            refs.append(MediaRef(path=str(part)))
+        except ValidationError:
+            continue  # an unsafe path names no file of the batch
+    return refs
 
 
 def manifest_format(name: str) -> str:

@@ -33,15 +33,9 @@ import imagehash
 from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, TiffImagePlugin, UnidentifiedImageError, features
 
 __all__ = [
-    "ACCEPTED_FORMATS",
-    "Derivative",
-    "MediaInfo",
-    "MediaRejected",
-    "RejectReason",
-    "inspect_image",
-    "make_derivatives",
+    "ACCEPTED_FORMATS", "Derivative", "MediaInfo", "MediaRejected", "RejectReason", "inspect_image", "make_derivatives",
     "sha256_file",
-]
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -58,12 +52,12 @@ _FORMAT_ALIASES = {"MPO": "JPEG"}
 _SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
-_IFD0_TAGS = (
-    ExifTags.Base.Make, ExifTags.Base.Model, ExifTags.Base.Software, ExifTags.Base.Artist, ExifTags.Base.Copyright,
-    ExifTags.Base.ImageDescription, ExifTags.Base.DateTime, ExifTags.Base.Orientation,
-    ExifTags.Base.XResolution, ExifTags.Base.YResolution, ExifTags.Base.ResolutionUnit,
-)  # fmt: skip
-_EXIF_IFD_TAGS = (ExifTags.Base.DateTimeOriginal, ExifTags.Base.DateTimeDigitized, ExifTags.Base.LensModel)
+# A readable subset for curators. GPS is left out on purpose: a find spot or a storeroom is not for the index.
+_IFD0_TAGS = [ExifTags.Base[name] for name in (
+    "Make", "Model", "Software", "Artist", "Copyright", "ImageDescription", "DateTime", "Orientation",
+    "XResolution", "YResolution", "ResolutionUnit",
+)]  # fmt: skip
+_EXIF_IFD_TAGS = [ExifTags.Base[name] for name in ("DateTimeOriginal", "DateTimeDigitized", "LensModel")]
 _SIDEWAYS_ORIENTATIONS = frozenset({"5", "6", "7", "8"})
 
 _pillow_globals = threading.Lock()

@@ -72,7 +72,7 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
             for parsed in read_manifest(local, max_rows=ctx.settings.ingest.max_manifest_rows):
                 received += 1
                 record = parsed.record
-                paths = [m.path for m in record.media] if record else []
+                paths = parsed.media_paths
                 listed.update(paths)
                 missing = [p for p in paths if p not in staged]
                 errors = parsed.errors + [RowError(parsed.row, _media_column(parsed),

@@ -16,7 +16,7 @@ from minio import Minio
 from minio.datatypes import Part
 from pydantic import BaseModel, Field, field_validator
 
-from schemas.manifest import MediaRef
+from schemas.manifest import safe_relative_path
 from services.ingest.batches import manifest_key, staged_file_key
 from services.ingest.manifest import manifest_format
 from services.settings import Settings
@@ -32,7 +32,7 @@ class FileToUpload(BaseModel):
     @field_validator("path")
     @classmethod
     def _safe(cls, path: str) -> str:
-        return MediaRef(path=path).path  # the same rule as manifest rows: relative, inside the batch
+        return safe_relative_path(path)  # the same rule as manifest rows: relative, inside the batch
 
 
 class ManifestToUpload(BaseModel):
@@ -101,7 +101,7 @@ def upload_targets(s3: Minio, settings: Settings, batch_id: str, manifest: Manif
 
 
 def complete_multipart(s3: Minio, settings: Settings, batch_id: str, done: CompleteMultipart) -> str:
-    key = staged_file_key(batch_id, FileToUpload(path=done.path, size=0).path)
+    key = staged_file_key(batch_id, safe_relative_path(done.path))
     parts = [Part(p.part_number, p.etag) for p in sorted(done.parts, key=lambda p: p.part_number)]
     result = s3._complete_multipart_upload(settings.s3.bucket_staging, key, done.upload_id, parts)
     return str(result.etag).strip('"')
