@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from samples.images import build
+from samples.images import build_batch
 
 SAMPLES = Path(__file__).resolve().parent
 BATCHES = (SAMPLES / "bilingual", SAMPLES / "tate")
@@ -25,12 +25,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for batch in args.batches or BATCHES:
         started = time.perf_counter()
+        listed, written = build_batch(batch, workers=args.workers)
         images = batch / "images"
-        before = sum(1 for _ in images.rglob("*")) if images.is_dir() else 0
-        count = build(batch, workers=args.workers)
         size = sum(p.stat().st_size for p in images.rglob("*") if p.is_file()) if images.is_dir() else 0
-        print(f"{batch.name}: {count} images listed, {count - before if count > before else 0} new, "
-              f"{size / 1e6:.1f} MB, {time.perf_counter() - started:.1f} s")
+        print(f"{batch.name}: {listed} files listed, {written} drawn, {listed - written} already right; "
+              f"images/ holds {size / 1e6:.1f} MB; {time.perf_counter() - started:.1f} s")
     return 0
 
 

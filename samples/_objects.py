@@ -163,7 +163,8 @@ def _flowers(art: Image.Image, rng: random.Random, colour: bool) -> None:
         for k in range(5):
             a = k * math.tau / 5
             r = w * 0.025
-            d.ellipse((x + r * math.cos(a) - r, y + r * math.sin(a) - r, x + r * math.cos(a) + r, y + r * math.sin(a) + r),
+            px, py = x + r * math.cos(a), y + r * math.sin(a)
+            d.ellipse((px - r, py - r, px + r, py + r),
                       fill=(*petal, 190))
         d.ellipse((x - 4, y - 4, x + 4, y + 4), fill=(230, 190, 60, 255))
     bx, by = pts[3]  # a bird on the branch
@@ -183,12 +184,12 @@ def render_calligraphy(rng: random.Random, size: tuple[int, int], title: str | N
     couplet = bool(title and re.search(r"对联|联|couplet", title, re.I)) and not rubbing
     if rubbing:
         box = (w * 0.12, h * 0.05, w * 0.88, h * 0.95)
-        paper, ink_colour = (26, 25, 24), (236, 232, 222)
+        ink_colour = (236, 232, 222)
         draw = ImageDraw.Draw(base)
         drop_shadow(base, (box[0] + 8, box[3] - 6, box[2] + 10, box[3] + 14), strength=50)
         draw.rectangle(box, fill=(238, 232, 216))
         inner = (box[0] + 14, box[1] + 14, box[2] - 14, box[3] - 14)
-        draw.rectangle(inner, fill=paper)
+        draw.rectangle(inner, fill=(26, 25, 24))
         for _ in range(14):  # uneven inking
             cx, cy = rng.uniform(inner[0], inner[2]), rng.uniform(inner[1], inner[3])
             r = rng.uniform(20, 60)
@@ -198,7 +199,7 @@ def render_calligraphy(rng: random.Random, size: tuple[int, int], title: str | N
         pw = w * 0.14
         panels = [_panel(base, (x, h * 0.03, x + pw, h * 0.97), (150, 40, 36), jitter(rng, (196, 48, 40), 6), pw * .1)
                   for x in (w * 0.62, w * 0.24)]
-        paper, ink_colour = (196, 48, 40), INK
+        ink_colour = INK
     else:
         wide = rng.random() < 0.5
         box = (w * 0.05, h * 0.12, w * 0.95, h * 0.88) if wide else (w * 0.3, h * 0.03, w * 0.7, h * 0.97)
@@ -231,7 +232,6 @@ def render_calligraphy(rng: random.Random, size: tuple[int, int], title: str | N
                 draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=jitter(rng, (52, 50, 48), 6))
         elif k == len(panels) - 1:
             seal_mark(draw, x0 + pw * 0.08, y1 - cell * 1.4, int(cell * 0.9), passage(rng, 4))
-    del paper
     if back:
         base = base.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     return base
@@ -384,7 +384,8 @@ def render_textile(rng: random.Random, size: tuple[int, int], title: str | None,
     indigo = bool(title and re.search(r"蓝印|indigo|resist", title, re.I))
     ground = (38, 58, 110) if indigo else jitter(rng, rng.choice([(140, 30, 36), (34, 64, 110), (196, 150, 60),
                                                                    (40, 96, 80), (120, 60, 110)]), 10)
-    motif = (236, 236, 228) if indigo else jitter(rng, rng.choice([(220, 180, 70), (236, 226, 200), (90, 160, 190)]), 10)
+    motifs = [(220, 180, 70), (236, 226, 200), (90, 160, 190)]
+    motif = (236, 236, 228) if indigo else jitter(rng, rng.choice(motifs), 10)
     t = rng.choice((32, 40, 48))
     tile = Image.new("RGB", (t, t), ground)
     td = ImageDraw.Draw(tile)
@@ -400,10 +401,9 @@ def render_textile(rng: random.Random, size: tuple[int, int], title: str | None,
     else:
         td.line([(0, t / 2), (t, t / 2)], fill=motif, width=2)
         td.line([(t / 2, 0), (t / 2, t)], fill=motif, width=2)
-    for y in range(0, t, 2):  # weave: alternate threads a shade darker
-        td.line([(0, y), (t, y)], fill=mix(ground, (0, 0, 0), 0.12) if not pattern else None, width=1)
     arr = np.tile(np.asarray(tile), (h // t + 1, w // t + 1, 1))[:h, :w]
-    arr[:, ::3] = (arr[:, ::3].astype(np.float32) * 0.9).astype(np.uint8)
+    arr[:, ::3] = (arr[:, ::3].astype(np.float32) * 0.9).astype(np.uint8)  # weave: every third thread darker
+    arr[1::4, :] = (arr[1::4, :].astype(np.float32) * 0.94).astype(np.uint8)
     fabric = Image.fromarray(arr, "RGB")
     fd = ImageDraw.Draw(fabric)
     roundels = rng.randint(2, 4)
@@ -455,8 +455,7 @@ def render_figure(rng: random.Random, size: tuple[int, int], title: str | None, 
         halo = Mask(size)
         halo_bottom = top + u * (0.68 if seated else 0.78)
         halo_mid, halo_r = (top + halo_bottom) / 2, (halo_bottom - top) / 2
-        halo.polygon([(cx + u * .2 * math.sin(a), halo_mid - halo_r * math.cos(a) * (1.0 if math.cos(a) < 0 else 1.0))
-                      for a in np.linspace(0, math.tau, 60)])
+        halo.ellipse((cx - u * .2, halo_mid - halo_r, cx + u * .2, halo_mid + halo_r))
         halo.ellipse((cx - u * .12, top + u * .03, cx + u * .12, top + u * .27))
         layer = Image.new("RGB", size, mix(material, (0, 0, 0), 0.18))
         hd = ImageDraw.Draw(layer)

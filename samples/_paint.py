@@ -113,7 +113,7 @@ def cylinder_shading(mask: Image.Image, light: float = -0.35, gloss: float = 0.0
     """Per-pixel brightness factors that make a flat silhouette look round: each row of the
     silhouette is treated as a slice of a cylinder lit from the left; `gloss` adds a highlight."""
     m = np.asarray(mask) > 8
-    h, w = m.shape
+    w = m.shape[1]
     any_row = m.any(axis=1)
     left = np.where(any_row, m.argmax(axis=1), 0).astype(np.float32)
     right = np.where(any_row, w - 1 - m[:, ::-1].argmax(axis=1), 1).astype(np.float32)

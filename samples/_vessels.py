@@ -172,7 +172,14 @@ def render_vessel(rng: random.Random, size: tuple[int, int], kind: str, title: s
     base = backdrop(size, rng, dark=style in ("white", "white-jade", "qingbai", "silver") and rng.random() < 0.7)
     if shape in FLAT_SHAPES:
         _flat_object(base, rng, shape, body, deco, gloss)
-        return base
+    else:
+        _turned_object(base, rng, shape, style, body, deco, gloss)
+    return base.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if back else base
+
+
+def _turned_object(base: Image.Image, rng: random.Random, shape: str, style: str, body: Colour, deco: list[Colour],
+                   gloss: float) -> None:
+    size = base.size
     w, h = size
     aspect, profile = PROFILES[shape]
     height = h * rng.uniform(0.62, 0.72)
@@ -200,7 +207,6 @@ def render_vessel(rng: random.Random, size: tuple[int, int], kind: str, title: s
     paste_shaded(base, layer, silhouette, gloss=gloss)
     if shape in ("bowl", "dish", "washer", "cup", "eared-cup", "box") and rng.random() < 0.5:
         _rim_ellipse(base, cx, top, half * radii[0], body)
-    return base
 
 
 def _extras(mask: Mask, shape: str, cx: float, top: float, height: float, half: float, radii: np.ndarray) -> None:
@@ -213,9 +219,8 @@ def _extras(mask: Mask, shape: str, cx: float, top: float, height: float, half: 
             mask.polygon([(x - half * .09, leg_top), (x + half * .09, leg_top), (x + half * .06, leg_top + leg_h),
                           (x - half * .06, leg_top + leg_h)])
         for side in (-1, 1):  # upright loop handles on the rim
-            x0 = cx + side * rim * 0.62
-            mask.line([(x0 - half * .12, top), (x0 - half * .12, top - height * .16), (x0 + half * .12, top - height * .16),
-                       (x0 + half * .12, top)], width=max(4, half * 0.06))
+            xl, xr, lift = cx + side * rim * 0.62 - half * .12, cx + side * rim * 0.62 + half * .12, top - height * .16
+            mask.line([(xl, top), (xl, lift), (xr, lift), (xr, top)], width=max(4, half * 0.06))
     elif shape in ("ewer", "teapot"):
         mask.polygon([(cx + half * .55, top + height * .45), (cx + half * .75, top + height * .5),
                       (cx + half * 1.15, top + height * .08), (cx + half * 1.05, top + height * .05)])
@@ -228,8 +233,6 @@ def _extras(mask: Mask, shape: str, cx: float, top: float, height: float, half: 
             y = top + height * (0.3 if shape == "hu" else 0.2)
             x = cx + side * half * (0.95 if shape == "hu" else 1.02)
             mask.ellipse((x - half * .15, y - height * .05, x + half * .15, y + height * .07))
-    elif shape == "box":
-        pass
     if shape in ("jar", "granary") and radii[0] < 0.6:
         mask.ellipse((cx - rim * 1.05, top - height * .06, cx + rim * 1.05, top + height * .04))
 
@@ -256,7 +259,8 @@ def _decorate(draw: ImageDraw.ImageDraw, rng: random.Random, style: str, deco: l
         return
     if style == "jun":
         for _ in range(rng.randint(2, 4)):
-            cx, cy = rng.uniform(x0 + (x1 - x0) * .2, x1 - (x1 - x0) * .2), rng.uniform(y0 + height * .1, y1 - height * .3)
+            cx = rng.uniform(x0 + (x1 - x0) * .2, x1 - (x1 - x0) * .2)
+            cy = rng.uniform(y0 + height * .1, y1 - height * .3)
             r = height * rng.uniform(.06, .14)
             draw.ellipse((cx - r, cy - r * .8, cx + r, cy + r * .8), fill=rng.choice(deco))
         return
@@ -302,8 +306,8 @@ def _decorate(draw: ImageDraw.ImageDraw, rng: random.Random, style: str, deco: l
     if style == "sancai":
         for _ in range(16):
             px = rng.uniform(x0, x1)
-            draw.line([(px, y0 + rng.uniform(0, height * .3)), (px + rng.uniform(-8, 8), y0 + rng.uniform(.5, .95) * height)],
-                      fill=rng.choice(deco), width=rng.randint(6, 16))
+            start, end = y0 + rng.uniform(0, height * .3), y0 + rng.uniform(.5, .95) * height
+            draw.line([(px, start), (px + rng.uniform(-8, 8), end)], fill=rng.choice(deco), width=rng.randint(6, 16))
         return
     # painted porcelain, enamel, overlay glass, lacquer, celadon, blue-and-white
     if style != "celadon":
@@ -365,11 +369,12 @@ def _mask_motif(draw: ImageDraw.ImageDraw, rng: random.Random, cx: float, cy: fl
     for side in (-1, 1):
         ex = cx + side * s * .45
         draw.ellipse((ex - s * .14, cy - s * .12, ex + s * .14, cy + s * .12), fill=colour)
-        draw.arc((ex - s * .4, cy - s * .55, ex + s * .4, cy + s * .1), 200 if side < 0 else 270, 270 if side < 0 else 340,
-                 fill=colour, width=width)
+        start, end = (200, 270) if side < 0 else (270, 340)
+        draw.arc((ex - s * .4, cy - s * .55, ex + s * .4, cy + s * .1), start, end, fill=colour, width=width)
         _spiral(draw, cx + side * s * 1.1, cy + s * .1, s * .35, colour, width)
-        draw.line([(cx + side * s * .2, cy - s * .5), (cx + side * s * .7, cy - s * .75), (cx + side * s * .95, cy - s * .45)],
-                  fill=colour, width=width)
+        horn = [(cx + side * s * .2, cy - s * .5), (cx + side * s * .7, cy - s * .75),
+                (cx + side * s * .95, cy - s * .45)]
+        draw.line(horn, fill=colour, width=width)
 
 
 def _flowers(draw: ImageDraw.ImageDraw, rng: random.Random, box: tuple[float, float, float, float],

@@ -71,8 +71,8 @@ def _composition(draw: ImageDraw.ImageDraw, rng: random.Random, box: tuple[float
         for k in range(-10, 30):
             c = colours[k % len(colours)]
             ox = x0 + k * step
-            draw.polygon([(ox, y1), (ox + step, y1), (ox + step + h * math.tan(angle), y0), (ox + h * math.tan(angle), y0)],
-                         fill=c)
+            lean = h * math.tan(angle)
+            draw.polygon([(ox, y1), (ox + step, y1), (ox + step + lean, y0), (ox + lean, y0)], fill=c)
     else:  # "horizon": an abstracted landscape
         sky = colours[3]
         draw.rectangle(box, fill=sky)

@@ -4,10 +4,12 @@
 landscape, a calligraphy sheet, a coin, a seal, …, or an abstract composition for Western art);
 `build(batch_dir)` reads the batch's manifest and writes every media file it lists.
 
-Determinism: the picture depends only on the record (id, kind, title, size, view) and on this
-package's source; the random generator is seeded from a hash of the record id and the media
-path, and PNG files carry no timestamp. Each written file holds a `wenyuan-sample` key (a PNG
-text chunk, a JPEG comment) so `build` can skip a file that is already right without drawing it.
+Determinism: the picture depends only on the record (id, kind, title, size), the media file
+(path, label) and this package's source. The object is drawn by a random generator seeded from a
+hash of the record, so every view of a record shows the same object; what differs between views
+(crop, framing, light) is seeded from a hash of the record id and the media path. PNG files carry
+no timestamp. Each written file holds a `wenyuan-sample` key (a PNG text chunk, a JPEG comment)
+so `build` can skip a file that is already right without drawing it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from schemas.columns import field_for, is_empty
 SIZE = (800, 600)
 KEY_FIELD = "wenyuan-sample"
 JPEG_QUALITY = 85
+SUFFIXES = (".png", ".jpg", ".jpeg")
 
 # 类别 (survey names, with or without 、) and Tate classifications → a renderer kind
 CATEGORY_KINDS: dict[str, str] = {
@@ -209,16 +212,19 @@ def _media(value: object) -> list[tuple[str, str | None]]:
 
 
 def jobs(batch_dir: Path) -> list[Job]:
-    """One job per media file the manifest lists."""
-    out = []
+    """One job per media file the manifest lists (a path listed twice is drawn once, for its first row)."""
+    out: dict[str, Job] = {}
     for row in _rows(manifest_path(batch_dir)):
         record_id = str(row.get("object_id", "")).strip()
-        title = str(row.get("title_zh") or row.get("title_en") or "") or None
+        title = str(row.get("title_zh") or row.get("title_en") or "").strip() or None
         category = row.get("category")
         kind = kind_for(str(category) if category else None, title)
         for path, label in _media(row.get("media")):
-            out.append(Job(record_id, kind, title, path.replace("\\", "/"), label))
-    return out
+            path = path.replace("\\", "/")
+            if Path(path).suffix.lower() not in SUFFIXES:
+                raise ValueError(f"{record_id}: cannot draw {path!r}; media files must end in {', '.join(SUFFIXES)}")
+            out.setdefault(path, Job(record_id, kind, title, path, label))
+    return list(out.values())
 
 
 def _write(batch_dir: Path, job: Job) -> bool:
@@ -243,6 +249,11 @@ def _write_many(batch_dir: Path, chunk: list[Job]) -> int:
 def build(batch_dir: Path, workers: int | None = None) -> int:
     """Render every media file the batch's manifest lists; returns how many files the manifest lists.
     Files already present with the right content are left alone, so a rerun is cheap."""
+    return build_batch(batch_dir, workers)[0]
+
+
+def build_batch(batch_dir: Path, workers: int | None = None) -> tuple[int, int]:
+    """`build`, returning (files listed, files written)."""
     batch_dir = Path(batch_dir)
     todo = jobs(batch_dir)
     for job in todo:
@@ -251,9 +262,7 @@ def build(batch_dir: Path, workers: int | None = None) -> int:
             raise ValueError(f"media path {job.path!r} of {job.record_id} leaves the batch folder")
     workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     if workers <= 1 or len(todo) < 16:
-        _write_many(batch_dir, todo)
-    else:
-        chunks = [todo[i::workers * 4] for i in range(workers * 4)]
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_write_many, [batch_dir] * len(chunks), chunks))
-    return len(todo)
+        return len(todo), _write_many(batch_dir, todo)
+    chunks = [todo[i::workers * 4] for i in range(workers * 4)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return len(todo), sum(pool.map(_write_many, [batch_dir] * len(chunks), chunks))

@@ -6,6 +6,8 @@ import hashlib
 import io
 import os
 import shutil
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from indexing.aliases import assets_alias
 from services.cli import app
 from services.settings import Settings
 from services.uploader import STATE_FILE, Uploader, check_folder
+from services.workflows import AirflowClient
 from tests.factories import make_bomb_png, make_good_batch, make_image, write_manifest
 from tests.helpers import assert_problem
 
@@ -224,3 +227,49 @@ def test_report_is_served_as_csv_with_a_line_per_error(
     assert lines[0] == "row,object_id,status,asset_id,field,code,reason,paths"
     assert any(line.startswith("2,OBJ-0000,indexed,") for line in lines)
     assert any(line.startswith("3,OBJ-0001,rejected,,许可 (licence),unknown-licence,") for line in lines)
+
+
+def _task_process(ti_id: str) -> int | None:
+    """The process running task instance `ti_id` (Airflow titles it `airflow worker -- <ti id>`)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().replace(b"\0", b" ").decode().strip()
+        except OSError:
+            continue
+        if title == f"airflow worker -- {ti_id}":
+            return int(cmdline.parent.name)
+    return None
+
+
+def test_a_store_task_killed_mid_way_is_retried_and_the_batch_completes(
+    tmp_path: Path, institution: str, uploader: Uploader, airflow: AirflowClient, es: Elasticsearch,
+    settings: Settings
+) -> None:
+    folder = make_good_batch(tmp_path / "batch", 120)
+    check = check_folder(folder)
+    uploads = uploader.targets(folder, institution, check)
+    batch_id = uploads["batch"]["batch_id"]
+    for local, target in zip([check.manifest, *check.files], [uploads["manifest"], *uploads["files"]], strict=True):
+        uploader.send(batch_id, local, target, lambda n: None)
+    run_id = uploader.submit(batch_id)["runs"][-1]
+    killed = None
+    deadline = time.monotonic() + 180
+    while killed is None and time.monotonic() < deadline:
+        running = [ti for ti in airflow.task_instances("ingest_batch", run_id)
+                   if ti["task_id"] == "store" and ti["state"] == "running"]
+        pid = _task_process(running[0]["id"]) if running else None
+        if pid:
+            time.sleep(1.0)  # mid-way: some files of the chunk are stored, others not yet
+            os.kill(pid, signal.SIGKILL)
+            killed = running[0]
+        time.sleep(0.2)
+
+    batch = uploader.wait(batch_id, timeout_s=300)
+    instances = airflow.task_instances("ingest_batch", run_id)
+    store_tries = [ti["try_number"] for ti in instances if ti["task_id"] == "store"]
+
+    assert killed is not None, "the store task was never seen running"
+    assert store_tries == [2]
+    assert batch["state"] == "succeeded"
+    assert batch["counts"]["stored"] == batch["counts"]["indexed"] == 120
+    assert len(docs_of(es, settings, institution)) == 120
