@@ -5,3 +5,9 @@
 `python -m samples build` renders deterministic stand-in pictures (`samples.images`) into each
 batch's `images/` folder, which git ignores.
 """
+
+from pathlib import Path
+
+SAMPLES_DIR = Path(__file__).resolve().parent
+
+__all__ = ["SAMPLES_DIR"]

@@ -13,7 +13,7 @@ from pathlib import Path
 from samples.images import build_batch
 
 SAMPLES = Path(__file__).resolve().parent
-BATCHES = (SAMPLES / "bilingual", SAMPLES / "tate")
+BATCHES = (SAMPLES / "bilingual" / "batch", SAMPLES / "tate" / "batch")
 
 
 def main(argv: list[str] | None = None) -> int:

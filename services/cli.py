@@ -12,7 +12,6 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeRemainingColumn,
@@ -60,20 +59,45 @@ def ready(as_json: bool = typer.Option(False, "--json", help="Print the raw /rea
     raise typer.Exit(0 if body["status"] == "ok" else 1)
 
 
+DEMO_BATCHES = (("bilingual", "wenyuan-demo"), ("tate", "tate"))
+
+
 @app.command()
-def demo() -> None:
-    """Show where the running demo stack answers (run by `make demo` after `make up`)."""
+def demo(skip_ingest: bool = typer.Option(False, help="Only print where the stack answers.")) -> None:
+    """Ingest the sample batches through the real DAG (idempotent), then show where everything answers."""
     settings = get_settings()
-    table = Table("what", "where")
+    if not skip_ingest:
+        from samples import SAMPLES_DIR
+        from samples.images import build_batch
+
+        uploader = Uploader(settings.gateway.public_url)
+        try:
+            for name, institution in DEMO_BATCHES:
+                folder = SAMPLES_DIR / name / "batch"
+                listed, drawn = build_batch(folder)
+                console.rule(f"sample batch {name}: {listed} images ({drawn} drawn now), institution {institution}")
+                check = check_folder(folder)
+                _print_local_check(folder, check)
+                batch_id = _send(uploader, folder, institution, check, None)
+                batch = _follow(uploader, batch_id)
+                (folder / STATE_FILE).unlink(missing_ok=True)
+                _print_outcome(uploader, batch)
+                if batch["state"] != "succeeded":
+                    raise typer.Exit(1)
+        except UploadError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+        finally:
+            uploader.close()
+    table = Table("what", "where", title="Wenyuan is running", title_justify="left")
     table.add_row("gateway (API docs)", settings.gateway.public_url + "/docs")
     table.add_row("gateway readiness", settings.gateway.public_url + "/readyz")
+    table.add_row("batches", settings.gateway.public_url + "/v1/batches/{id}  ·  wenyuan batch {id}")
     table.add_row("Airflow UI", f"{settings.airflow.url}  (user {settings.airflow.username}, password in "
                   f"{settings.airflow.password_file})")
     table.add_row("Elasticsearch", settings.es.url)
     table.add_row("S3 API", settings.s3.url + f"  (buckets: {', '.join(settings.s3.buckets)})")
     console.print(table)
-    console.print("[yellow]The stack is up. Ingesting the sample batch through the DAG is not built yet "
-                  "(issue: bulk ingestion); until then `make demo` starts the stack and stops here.[/yellow]")
 
 
 def _print_local_check(folder: Path, check: LocalCheck) -> None:
@@ -119,26 +143,7 @@ def upload(
         raise typer.Exit(1)
     uploader = Uploader(gateway or get_settings().gateway.public_url)
     try:
-        uploads = uploader.targets(folder, institution, check, max_file_bytes=max_file_size)
-        batch_id = uploads["batch"]["batch_id"]
-        console.print(f"batch [bold]{batch_id}[/bold]")
-        locals_ = [check.manifest, *check.files]
-        targets = [uploads["manifest"], *uploads["files"]]
-        total = sum(p.stat().st_size for p in locals_)
-        sent = skipped = 0
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), DownloadColumn(),
-                   TransferSpeedColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=console) as progress:
-            files_task = progress.add_task("files", total=len(locals_))
-            bytes_task = progress.add_task("bytes", total=total)
-            for local, target in zip(locals_, targets, strict=True):
-                if uploader.send(batch_id, local, target, lambda n: progress.advance(bytes_task, n)):
-                    sent += 1
-                else:
-                    skipped += 1
-                progress.advance(files_task)
-        console.print(f"sent {sent} file(s), {skipped} already there (same checksum)")
-        uploader.submit(batch_id)
+        batch_id = _send(uploader, folder, institution, check, max_file_size)
         console.print(f"submitted; follow with: wenyuan batch {batch_id}")
         if wait:
             batch = _follow(uploader, batch_id)
@@ -150,6 +155,29 @@ def upload(
         raise typer.Exit(2) from exc
     finally:
         uploader.close()
+
+
+def _send(uploader: Uploader, folder: Path, institution: str, check: LocalCheck, max_file_size: int | None) -> str:
+    """Upload the folder's files with a progress bar (skipping those already staged) and submit the batch."""
+    uploads = uploader.targets(folder, institution, check, max_file_bytes=max_file_size)
+    batch_id = str(uploads["batch"]["batch_id"])
+    console.print(f"batch [bold]{batch_id}[/bold]")
+    locals_ = [check.manifest, *check.files]
+    targets = [uploads["manifest"], *uploads["files"]]
+    sent = skipped = 0
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task(f"files 0/{len(locals_)}", total=sum(p.stat().st_size for p in locals_))
+        for n, (local, target) in enumerate(zip(locals_, targets, strict=True), start=1):
+            if uploader.send(batch_id, local, target, lambda size: progress.advance(task, size)):
+                sent += 1
+            else:
+                skipped += 1
+            progress.update(task, description=f"files {n}/{len(locals_)}")
+    console.print(f"sent {sent} file(s), {skipped} already there (same checksum)")
+    uploader.submit(batch_id)
+    return batch_id
 
 
 def _print_outcome(uploader: Uploader, batch: dict[str, object]) -> None:

@@ -110,7 +110,7 @@ class Uploader:
         if state_path.exists():
             batch_id = json.loads(state_path.read_text())["batch_id"]
             return dict(self._call("POST", f"/v1/batches/{batch_id}/uploads", json=body))
-        create = {"institution": institution, **body}
+        create: dict[str, Any] = {"institution": institution, **body}
         if max_file_bytes is not None:
             create["max_file_bytes"] = max_file_bytes
         uploads = dict(self._call("POST", "/v1/batches", json=create))

@@ -1,4 +1,4 @@
-"""One-off builder of samples/tate/manifest.jsonl from the Tate collection metadata (CC0).
+"""One-off builder of samples/tate/batch/manifest.jsonl from the Tate collection metadata (CC0).
 
 Run once, from the repository root, and commit the output (the project never reads ../shared
 at run time):
@@ -117,7 +117,7 @@ def main(source: Path = SOURCE) -> None:
         by_class[r.get("classification") or None].append(r)
     quota = quotas({c: len(rs) for c, rs in by_class.items()})
     chosen = sorted((r for c, rs in by_class.items() for r in pick_class(rs, quota[c])), key=lambda r: r["acno"])
-    with (HERE / "manifest.jsonl").open("w", encoding="utf-8", newline="\n") as out:
+    with (HERE / "batch" / "manifest.jsonl").open("w", encoding="utf-8", newline="\n") as out:
         for r in chosen:
             out.write(json.dumps(row(r), ensure_ascii=False) + "\n")
     shutil.copyfile(source.with_name(LICENCE.name), HERE / "LICENCE.txt")

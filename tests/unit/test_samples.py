@@ -21,8 +21,8 @@ from schemas.manifest import ManifestRow
 from tests.helpers import ROOT
 
 SAMPLES = ROOT / "samples"
-BILINGUAL = SAMPLES / "bilingual" / "manifest.csv"
-TATE = SAMPLES / "tate" / "manifest.jsonl"
+BILINGUAL = SAMPLES / "bilingual" / "batch" / "manifest.csv"
+TATE = SAMPLES / "tate" / "batch" / "manifest.jsonl"
 BILINGUAL_HEADER = [
     "文物编号", "名称", "英文名称", "描述", "英文描述", "类别", "年代", "具体年代",
     "尺寸", "质地", "作者", "出土地点", "部门", "文物级别", "许可", "图像",
@@ -133,7 +133,7 @@ def test_tate_sample_covers_every_classification(tate: list[ManifestRow]) -> Non
 
 def test_samples_keep_their_licence_and_ignore_generated_images() -> None:
     assert "CC0 1.0 Universal" in (SAMPLES / "tate" / "LICENCE.txt").read_text(encoding="utf-8")
-    assert "*/images/" in (SAMPLES / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "**/images/" in (SAMPLES / ".gitignore").read_text(encoding="utf-8").splitlines()
     for module in SAMPLES.glob("*.py"):  # only the one-off tate/build.py may read ../shared
         text = module.read_text(encoding="utf-8")
         assert '"shared"' not in text and "shared/data" not in text, module
