@@ -21,6 +21,12 @@ from datetime import timedelta
 from airflow.sdk import Param, dag, task
 
 
+def _batch(params: dict[str, str] | None) -> str:
+    if not params or not params.get("batch_id"):
+        raise ValueError("trigger ingest_batch with conf {\"batch_id\": \"...\"}")
+    return params["batch_id"]
+
+
 @dag(
     schedule=None,
     catchup=False,
@@ -34,35 +40,27 @@ from airflow.sdk import Param, dag, task
 def ingest_batch() -> None:
     @task
     def prepare(params: dict[str, str] | None = None) -> list[str]:
-        from services.ingest.context import get_context
-        from services.ingest.prepare import prepare as run
+        from services.ingest.tasks import run_prepare
 
-        assert params is not None
-        return run(get_context(), params["batch_id"])
+        return run_prepare(_batch(params))
 
     @task(max_active_tis_per_dagrun=2)
     def store(chunk_key: str, params: dict[str, str] | None = None) -> str:
-        from services.ingest.context import get_context
-        from services.ingest.store import store_chunk
+        from services.ingest.tasks import run_store
 
-        assert params is not None
-        return store_chunk(get_context(), params["batch_id"], chunk_key)
+        return run_store(_batch(params), chunk_key)
 
     @task(max_active_tis_per_dagrun=2)
     def index(result_key: str, params: dict[str, str] | None = None) -> str:
-        from services.ingest.context import get_context
-        from services.ingest.report import index_chunk
+        from services.ingest.tasks import run_index
 
-        assert params is not None
-        return index_chunk(get_context(), params["batch_id"], result_key)
+        return run_index(_batch(params), result_key)
 
     @task(trigger_rule="all_done")
     def finalize(indexed: list[str], params: dict[str, str] | None = None) -> dict[str, int]:
-        from services.ingest.context import get_context
-        from services.ingest.report import finalize as run
+        from services.ingest.tasks import run_finalize
 
-        assert params is not None
-        return run(get_context(), params["batch_id"])
+        return run_finalize(_batch(params))
 
     indexed = index.expand(result_key=store.expand(chunk_key=prepare()))
     finalize(indexed)

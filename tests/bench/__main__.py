@@ -14,7 +14,7 @@ from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
-from tests.bench import stack_memory  # needs stacklib on the path
+from tests.bench import ingest, stack_memory  # needs stacklib on the path
 
 
 def machine() -> str:
@@ -29,11 +29,19 @@ def machine() -> str:
             f"{platform.python_version()}")
 
 
+BENCHES = ("stack", "ingest")
+
+
 def main() -> None:
+    wanted = sys.argv[1:] or list(BENCHES)
     settings = get_settings()
     print(f"Machine: {machine()}\n")
-    print("## Resident memory of the running stack (`make bench`, tests/bench/stack_memory.py)\n")
-    print(stack_memory.report(settings))
+    if "stack" in wanted:
+        print("## Resident memory of the running stack (tests/bench/stack_memory.py)\n")
+        print(stack_memory.report(settings), flush=True)
+    if "ingest" in wanted:
+        print("\n## Ingestion through the real DAG (tests/bench/ingest.py)\n")
+        print(ingest.measure(settings), flush=True)
 
 
 if __name__ == "__main__":
