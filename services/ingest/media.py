@@ -24,13 +24,14 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from io import BytesIO
 from pathlib import Path
 
 import imagehash
 from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, TiffImagePlugin, UnidentifiedImageError, features
+
+from services.ingest.errors import ErrorCode
 
 __all__ = [
     "ACCEPTED_FORMATS", "Derivative", "MediaInfo", "MediaRejected", "RejectReason", "inspect_image", "make_derivatives",
@@ -63,13 +64,8 @@ _SIDEWAYS_ORIENTATIONS = frozenset({"5", "6", "7", "8"})
 _pillow_globals = threading.Lock()
 
 
-class RejectReason(StrEnum):
-    EMPTY_FILE = "empty-file"
-    TOO_LARGE = "too-large"
-    NOT_AN_IMAGE = "not-an-image"
-    TRUNCATED = "truncated"
-    DECOMPRESSION_BOMB = "decompression-bomb"
-    UNSUPPORTED_FORMAT = "unsupported-format"
+# The file-check codes are members of the report's ErrorCode (one vocabulary for the whole report).
+RejectReason = ErrorCode
 
 
 class MediaRejected(Exception):

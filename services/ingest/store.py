@@ -17,7 +17,7 @@ from typing import Any
 
 from schemas.asset import AssetRecord, ImageRecord, asset_id_for
 from schemas.manifest import ManifestRow
-from services.ingest.batches import load_batch, staged_file_key, work_key
+from services.ingest.batches import load_batch, staged_file_key
 from services.ingest.context import IngestContext
 from services.ingest.errors import ErrorCode
 from services.ingest.manifest import RowError
@@ -29,13 +29,6 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp",
               "JPEG2000": ".jp2"}
-
-
-class _Missing:
-    size = 0
-
-
-_MISSING = _Missing()
 
 
 def original_key(institution: str, info: MediaInfo) -> str:
@@ -82,7 +75,8 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
             for ref in record.media:
                 local = Path(tmp) / "original"
                 key = staged_file_key(batch_id, ref.path)
-                size = (stat(ctx.s3, s3.bucket_staging, key) or _MISSING).size or 0
+                staged = stat(ctx.s3, s3.bucket_staging, key)
+                size = staged.size or 0 if staged else 0
                 if size > max_bytes:  # refuse before downloading it
                     errors.append(RowError(row, "media", f"{ref.path}: {size} bytes is over the limit of {max_bytes} "
                                            "bytes for a file", ErrorCode.TOO_LARGE))
@@ -92,7 +86,7 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
                     images.append(_store_image(ctx, institution, batch_id, local, ref.path, ref.label, Path(tmp),
                                                max_bytes))
                 except MediaRejected as exc:
-                    errors.append(RowError(row, "media", f"{ref.path}: {exc.message}", ErrorCode(exc.reason.value)))
+                    errors.append(RowError(row, "media", f"{ref.path}: {exc.message}", exc.reason))
                 local.unlink(missing_ok=True)
         if errors:
             paths = [m.path for m in record.media]
@@ -109,5 +103,3 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
     log.info("stored chunk", extra={"batch_id": batch_id, "chunk": chunk_key, "items": len(results)})
     return key
 
-
-__all__ = ["derivative_key", "original_key", "store_chunk", "work_key"]

@@ -273,3 +273,27 @@ def test_a_store_task_killed_mid_way_is_retried_and_the_batch_completes(
     assert batch["state"] == "succeeded"
     assert batch["counts"]["stored"] == batch["counts"]["indexed"] == 120
     assert len(docs_of(es, settings, institution)) == 120
+
+
+def test_upload_resumes_after_an_interruption_without_resending_finished_files(
+    tmp_path: Path, institution: str, uploader: Uploader, settings: Settings
+) -> None:
+    folder = make_good_batch(tmp_path / "batch", 3)
+    noise = os.urandom(2400 * 2400 * 3)  # ~17 MB as PNG: above the multipart threshold, sent in 3 parts
+    Image.frombytes("RGB", (2400, 2400), noise).save(folder / "images/big.png", compress_level=0)
+    write_manifest(folder, [["OBJ-0000", "瓶", "Vase", "CC0", "images/OBJ-0000.jpg"],
+                            ["OBJ-0001", "鼎", "Ding", "CC0", "images/OBJ-0001.jpg"],
+                            ["OBJ-0002", "璧", "Disc", "CC0", "images/OBJ-0002.jpg; images/big.png"]])
+    check = check_folder(folder)
+    uploads = uploader.targets(folder, institution, check)
+    by_path = {t["path"]: t for t in uploads["files"]}
+    assert len(by_path["images/big.png"]["parts"]) == 3
+    for name in ("images/big.png", "images/OBJ-0000.jpg"):  # then the connection "drops"
+        uploader.send(uploads["batch"]["batch_id"], folder / name, by_path[name], lambda n: None)
+
+    result = CliRunner().invoke(app, ["upload", str(folder), "--institution", institution, "--wait"])
+
+    assert result.exit_code == 0, result.output
+    assert "sent 3 file(s), 2 already there (same checksum)" in result.output  # manifest + 2 images
+    assert uploads["batch"]["batch_id"] in result.output
+    assert "stored 3" in result.output
