@@ -20,6 +20,9 @@ def ensure_assets_index(es: Elasticsearch, es_settings: ElasticsearchSettings) -
     """The alias, pointing at a first versioned index if none existed yet."""
     alias = assets_alias(es_settings)
     if es.indices.exists_alias(name=alias):
+        # Fields added to the schema since the index was made are added to its mapping (additive
+        # changes only; a changed field needs a new index version and a reindex).
+        es.indices.put_mapping(index=alias, properties=assets_index_body()["mappings"]["properties"])
         return alias
     index = f"{alias}-v1"
     try:

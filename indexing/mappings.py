@@ -5,6 +5,7 @@ Rules, from each field's type and its `es` hint (schemas/manifest.py):
   hint `text` → `text` (standard analyzer); each also keeps a `raw` keyword for sorting and facets;
 - other strings, string lists and enums → `keyword`; booleans, integers, datetimes → their types;
 - a nested model in a list (images) → `nested`; a single model (licence) → `object`;
+- hint `integer_range` (a model with gte/lte, e.g. period_norm.years) → `integer_range`;
 - free `dict[str, str]` (extra columns, EXIF) → `flattened`, so unknown columns never explode
   the mapping.
 """
@@ -46,6 +47,8 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
 def _field_mapping(info: FieldInfo) -> dict[str, Any]:
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     hint = extra.get("es")
+    if hint == "integer_range":
+        return {"type": "integer_range"}
     if isinstance(hint, str):
         return dict(_TEXT[hint])
     inner, is_list = _unwrap(info.annotation)

@@ -33,6 +33,7 @@ from functools import cache
 
 from pydantic import BaseModel, ConfigDict
 
+from schemas.asset import PeriodRecord, YearRange
 from schemas.columns import is_empty
 from schemas.periods import Period, PeriodKind, fold, lineage, name_index, name_key
 
@@ -322,3 +323,14 @@ def _why_not(text: str) -> PeriodFlag:
     if is_empty(text):
         return PeriodFlag.EMPTY
     return PeriodFlag.UNKNOWN if _UNKNOWN.search(fold(text).strip()) else PeriodFlag.UNRECOGNISED
+
+
+def period_record(period: str | None, date: str | None) -> PeriodRecord | None:
+    """The asset's period_norm: its 年代 and 具体年代 read together (explicit years win, the name gives the id)."""
+    source = " ".join(t for t in (period, date) if t and not is_empty(t))
+    if not source:
+        return None
+    n = normalise(source)
+    years = YearRange(gte=n.start, lte=n.end) if n.start is not None else None
+    return PeriodRecord(source=source, period_id=n.period_id, start=n.start, end=n.end, years=years,
+                        parsed=n.parsed, flag=n.flag.value if n.flag else None)

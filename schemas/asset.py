@@ -41,10 +41,31 @@ class ImageRecord(BaseModel):
     preview_key: str = Field(description="Object key of the preview (longest side ≤ 1600 px).")
 
 
+class YearRange(BaseModel):
+    """Inclusive years (negative = BCE, no year 0); an open end while a period continues."""
+
+    gte: int | None = None
+    lte: int | None = None
+
+
+class PeriodRecord(BaseModel):
+    """The period and date text normalised (indexing/periods.py); the text itself stays in period/date."""
+
+    source: str = Field(description="The text that was normalised (period and date together).")
+    period_id: str | None = Field(None, description="Most specific entry of schemas/periods.json, e.g. qing-qianlong.")
+    start: int | None = Field(None, description="First year (negative = BCE).")
+    end: int | None = Field(None, description="Last year; none while the period continues.")
+    years: YearRange | None = Field(None, json_schema_extra={"es": "integer_range"},
+                                    description="start–end as a range, for overlap queries.")
+    parsed: bool = Field(description="False when the text named no period or date; never guessed.")
+    flag: str | None = Field(None, description="Why it was not parsed: empty, unknown, unrecognised, ambiguous…")
+
+
 class AssetRecord(ManifestRow):
     asset_id: str = Field(description="uuid5 of institution and object id, hex.")
     institution: str = Field(description="Id of the holding institution.")
     batch_id: str = Field(description="The batch that last wrote this record.")
     images: list[ImageRecord] = Field(default_factory=list, description="Stored images, in manifest order.")
     has_image: bool = Field(False, description="Whether at least one image was stored.")
+    period_norm: PeriodRecord | None = Field(None, description="period/date normalised to years and a period id.")
     ingested_at: datetime = Field(description="When this version of the record was stored.")

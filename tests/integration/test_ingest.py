@@ -297,3 +297,29 @@ def test_upload_resumes_after_an_interruption_without_resending_finished_files(
     assert "sent 3 file(s), 2 already there (same checksum)" in result.output  # manifest + 2 images
     assert uploads["batch"]["batch_id"] in result.output
     assert "stored 3" in result.output
+
+
+def test_period_text_is_normalised_to_a_year_range_that_range_queries_overlap(
+    tmp_path: Path, institution: str, uploader: Uploader, es: Elasticsearch, settings: Settings
+) -> None:
+    folder = make_good_batch(tmp_path / "batch", 4)
+    write_manifest(folder, [["OBJ-0000", "瓶", "Vase", "CC0", "images/OBJ-0000.jpg", "清乾隆"],
+                            ["OBJ-0001", "碗", "Bowl", "CC0", "images/OBJ-0001.jpg", "Tang dynasty (618–907)"],
+                            ["OBJ-0002", "罐", "Jar", "CC0", "images/OBJ-0002.jpg", "不详"],
+                            ["OBJ-0003", "壶", "Ewer", "CC0", "images/OBJ-0003.jpg", "18世纪"]])
+
+    batch, _ = ingest(uploader, folder, institution)
+    hits = es.search(index=assets_alias(settings.es), query={"bool": {"filter": [
+        {"term": {"institution": institution}},
+        {"range": {"period_norm.years": {"gte": 1750, "lte": 1760, "relation": "intersects"}}}]}})["hits"]["hits"]
+    docs = docs_of(es, settings, institution)
+
+    assert batch["state"] == "succeeded"
+    assert sorted(h["_source"]["object_id"] for h in hits) == ["OBJ-0000", "OBJ-0003"]
+    assert docs["OBJ-0000"]["period_norm"] | {"source": None} == {
+        "source": None, "period_id": "qing-qianlong", "start": 1736, "end": 1795,
+        "years": {"gte": 1736, "lte": 1795}, "parsed": True, "flag": None}
+    assert docs["OBJ-0001"]["period_norm"]["period_id"] == "tang"
+    assert docs["OBJ-0002"]["period_norm"]["parsed"] is False
+    assert docs["OBJ-0002"]["period_norm"]["flag"] == "unknown"
+    assert docs["OBJ-0002"]["period"] == "不详"  # the text is kept, never replaced by a guess
