@@ -1,0 +1,60 @@
+"""The indexer survives Elasticsearch going away in the middle of a batch (real server, stopped and restarted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from indexing.aliases import assets_alias
+from services.settings import Settings
+from services.uploader import Uploader, check_folder
+from services.workflows import AirflowClient
+from tests.factories import make_good_batch
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _stack(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "deploy/local/stack.py"), *args],
+                          capture_output=True, text=True, timeout=400)
+
+
+def test_elasticsearch_stopped_and_restarted_mid_batch_the_batch_completes_and_counts_match(
+    tmp_path: Path, unique: str, settings: Settings, es: Elasticsearch, airflow: AirflowClient
+) -> None:
+    institution = f"museum-{unique}"
+    folder = make_good_batch(tmp_path / "batch", 300)  # two chunks of the default 250
+    uploader = Uploader(settings.gateway.public_url)
+    check = check_folder(folder)
+    uploads = uploader.targets(folder, institution, check)
+    batch_id = uploads["batch"]["batch_id"]
+    for local, target in zip([check.manifest, *check.files], [uploads["manifest"], *uploads["files"]], strict=True):
+        uploader.send(batch_id, local, target, lambda n: None)
+    run_id = uploader.submit(batch_id)["runs"][-1]
+    stopped = _stack("stop", "elasticsearch")
+    hit_by_outage: list[str] = []
+    try:
+        deadline = time.monotonic() + 240
+        while not hit_by_outage and time.monotonic() < deadline:
+            hit_by_outage = [ti["state"] for ti in airflow.task_instances("ingest_batch", run_id)
+                             if ti["task_id"] == "index" and ti["state"] in {"running", "up_for_retry", "failed"}]
+            time.sleep(1)
+    finally:
+        started = _stack("start", "elasticsearch")
+
+    batch = uploader.wait(batch_id, timeout_s=400)
+    uploader.close()
+    es.indices.refresh(index=assets_alias(settings.es))
+    count = es.count(index=assets_alias(settings.es), query={"term": {"institution": institution}})["count"]
+
+    assert stopped.returncode == 0 and started.returncode == 0, started.stderr
+    assert hit_by_outage, "no index task ran while Elasticsearch was down"
+    assert batch["state"] == "succeeded", batch
+    assert batch["counts"]["received"] == batch["counts"]["stored"] == batch["counts"]["indexed"] == 300
+    assert count == 300
