@@ -64,3 +64,17 @@ def make_good_batch(folder: Path, n: int, *, prefix: str = "OBJ", seed: int = 0)
         make_image(folder / row[4].split("|")[0], seed=seed * 100_000 + i)
     write_manifest(folder, rows)
     return folder
+
+
+def make_asset(**overrides: object) -> dict[str, object]:
+    """An asset document as the index stores it (schemas.asset.AssetRecord, JSON mode)."""
+    from datetime import UTC, datetime
+
+    from schemas.asset import AssetRecord, asset_id_for
+
+    fields: dict[str, object] = {"object_id": "OBJ-1", "title_zh": "青花瓷瓶", "title_en": "Blue and white vase",
+                                 "licence": "CC0", "institution": "test-museum", "batch_id": "b-1",
+                                 "period": "清乾隆", "ingested_at": datetime.now(UTC)}
+    fields |= overrides
+    fields.setdefault("asset_id", asset_id_for(str(fields["institution"]), str(fields["object_id"])))
+    return AssetRecord.model_validate(fields).model_dump(mode="json")

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from indexing.periods import period_record
+from indexing.enrich import enrich
 from schemas.asset import AssetRecord, ImageRecord, asset_id_for
 from schemas.manifest import ManifestRow
 from services.ingest.batches import load_batch, staged_file_key
@@ -94,9 +94,9 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
             quarantine(ctx, batch_id, paths)
             results.append(rejection(row, record.object_id, errors, paths))
             continue
-        asset = AssetRecord(**record.model_dump(), asset_id=asset_id_for(institution, record.object_id),
-                            institution=institution, batch_id=batch_id, images=images, has_image=bool(images),
-                            period_norm=period_record(record.period, record.date), ingested_at=datetime.now(UTC))
+        asset = enrich(AssetRecord(**record.model_dump(), asset_id=asset_id_for(institution, record.object_id),
+                                   institution=institution, batch_id=batch_id, images=images,
+                                   has_image=bool(images), ingested_at=datetime.now(UTC)))
         results.append({"row": row, "object_id": record.object_id, "status": "stored", "asset_id": asset.asset_id,
                         "paths": [m.path for m in record.media], "document": asset.model_dump(mode="json")})
     key = _result_key(chunk_key)

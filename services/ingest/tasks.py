@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from indexing.aliases import reindex
+from indexing.enrich import enrich_document
 from services.ingest.context import get_context
 from services.ingest.prepare import prepare
 from services.ingest.report import finalize, index_chunk
@@ -33,3 +36,8 @@ def run_index(batch_id: str, result_key: str) -> str:
 def run_finalize(batch_id: str) -> dict[str, Any]:
     with measured(ctx := get_context(), batch_id, "finalize"):
         return finalize(ctx, batch_id)
+
+
+def run_reindex() -> dict[str, Any]:
+    ctx = get_context()
+    return reindex(ctx.es, ctx.settings.es, enrich_document, started=datetime.now(UTC))
