@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,3 +24,9 @@ def assert_problem(resp: httpx.Response | Any, status: int, type_: str) -> dict[
 
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_stack(*args: str) -> subprocess.CompletedProcess[str]:
+    """deploy/local/stack.py with these arguments (e.g. "stop", "elasticsearch")."""
+    return subprocess.run([sys.executable, str(ROOT / "deploy/local/stack.py"), *args],
+                          capture_output=True, text=True, timeout=400)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -12,17 +10,14 @@ from elasticsearch import Elasticsearch
 
 from indexing.aliases import assets_alias
 from services.settings import Settings
-from services.uploader import Uploader, check_folder
+from services.uploader import Uploader
 from services.workflows import AirflowClient
 from tests.factories import make_good_batch
-from tests.helpers import ROOT
+from tests.helpers import run_stack
+from tests.integration.uploading import send_batch
 
 pytestmark = pytest.mark.slow
 
-
-def _stack(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "deploy/local/stack.py"), *args],
-                          capture_output=True, text=True, timeout=400)
 
 
 def test_elasticsearch_stopped_and_restarted_mid_batch_the_batch_completes_and_counts_match(
@@ -31,13 +26,9 @@ def test_elasticsearch_stopped_and_restarted_mid_batch_the_batch_completes_and_c
     institution = f"museum-{unique}"
     folder = make_good_batch(tmp_path / "batch", 300)  # two chunks of the default 250
     uploader = Uploader(settings.gateway.public_url)
-    check = check_folder(folder)
-    uploads = uploader.targets(folder, institution, check)
-    batch_id = uploads["batch"]["batch_id"]
-    for local, target in zip([check.manifest, *check.files], [uploads["manifest"], *uploads["files"]], strict=True):
-        uploader.send(batch_id, local, target, lambda n: None)
+    batch_id = send_batch(uploader, folder, institution)
     run_id = uploader.submit(batch_id)["runs"][-1]
-    stopped = _stack("stop", "elasticsearch")
+    stopped = run_stack("stop", "elasticsearch")
     hit_by_outage: list[str] = []
     try:
         deadline = time.monotonic() + 240
@@ -46,7 +37,7 @@ def test_elasticsearch_stopped_and_restarted_mid_batch_the_batch_completes_and_c
                              if ti["task_id"] == "index" and ti["state"] in {"running", "up_for_retry", "failed"}]
             time.sleep(1)
     finally:
-        started = _stack("start", "elasticsearch")
+        started = run_stack("start", "elasticsearch")
 
     batch = uploader.wait(batch_id, timeout_s=400)
     uploader.close()

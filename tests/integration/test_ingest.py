@@ -22,10 +22,11 @@ from typer.testing import CliRunner
 from indexing.aliases import assets_alias
 from services.cli import app
 from services.settings import Settings
-from services.uploader import STATE_FILE, Uploader, check_folder
+from services.uploader import Uploader, check_folder
 from services.workflows import AirflowClient
 from tests.factories import make_bomb_png, make_good_batch, make_image, write_manifest
 from tests.helpers import assert_problem
+from tests.integration.uploading import ingest, send_batch
 
 pytestmark = pytest.mark.slow
 
@@ -40,18 +41,6 @@ def uploader(settings: Settings) -> Iterator[Uploader]:
 @pytest.fixture
 def institution(unique: str) -> str:
     return f"museum-{unique}"
-
-
-def ingest(uploader: Uploader, folder: Path, institution: str, **options: Any) -> tuple[dict[str, Any], list[Any]]:
-    check = check_folder(folder)
-    uploads = uploader.targets(folder, institution, check, **options)
-    batch_id = uploads["batch"]["batch_id"]
-    for local, target in zip([check.manifest, *check.files], [uploads["manifest"], *uploads["files"]], strict=True):
-        uploader.send(batch_id, local, target, lambda n: None)
-    uploader.submit(batch_id)
-    batch = uploader.wait(batch_id, timeout_s=300)
-    (folder / STATE_FILE).unlink(missing_ok=True)
-    return batch, uploader.report(batch_id)["items"]
 
 
 def docs_of(es: Elasticsearch, settings: Settings, institution: str) -> dict[str, dict[str, Any]]:
@@ -246,11 +235,7 @@ def test_a_store_task_killed_mid_way_is_retried_and_the_batch_completes(
     settings: Settings
 ) -> None:
     folder = make_good_batch(tmp_path / "batch", 120)
-    check = check_folder(folder)
-    uploads = uploader.targets(folder, institution, check)
-    batch_id = uploads["batch"]["batch_id"]
-    for local, target in zip([check.manifest, *check.files], [uploads["manifest"], *uploads["files"]], strict=True):
-        uploader.send(batch_id, local, target, lambda n: None)
+    batch_id = send_batch(uploader, folder, institution)
     run_id = uploader.submit(batch_id)["runs"][-1]
     killed = None
     deadline = time.monotonic() + 180

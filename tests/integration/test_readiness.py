@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -11,14 +9,10 @@ import httpx
 import pytest
 
 from services.settings import Settings
-from tests.helpers import ROOT
+from tests.helpers import run_stack
 
 pytestmark = pytest.mark.slow
 
-
-def _stack(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(ROOT / "deploy/local/stack.py"), *args],
-                          capture_output=True, text=True, timeout=400)
 
 
 def _readiness(settings: Settings) -> tuple[int, dict[str, Any]]:
@@ -45,11 +39,11 @@ def test_readyz_reports_each_dependency_ok_with_latency(settings: Settings) -> N
 
 
 def test_readyz_fails_while_elasticsearch_is_stopped_and_recovers_after_restart(settings: Settings) -> None:
-    stopped = _stack("stop", "elasticsearch")
+    stopped = run_stack("stop", "elasticsearch")
     try:
         down_code, down = _poll(settings, "failed")
     finally:
-        started = _stack("start", "elasticsearch")
+        started = run_stack("start", "elasticsearch")
     up_code, up = _poll(settings, "ok")
 
     assert stopped.returncode == 0, stopped.stderr
