@@ -119,9 +119,11 @@ def _follow(uploader: Uploader, batch_id: str, poll_s: float = 2.0) -> dict[str,
     with console.status("ingesting…") as status:
         while True:
             batch = uploader.status(batch_id)
-            c = batch["counts"]
+            c, chunks = batch["counts"], batch.get("chunks")
+            progress = f" · chunks stored {chunks['stored']}/{chunks['total']}, indexed {chunks['indexed']}" \
+                if chunks and chunks["total"] else ""
             status.update(f"{batch['state']} (run {batch.get('run_state')}): received {c['received']}, valid "
-                          f"{c['valid']}, rejected {c['rejected']}, stored {c['stored']}, indexed {c['indexed']}")
+                          f"{c['valid']}, rejected {c['rejected']}{progress}")
             if batch["state"] in {"succeeded", "failed"}:
                 return batch
             time.sleep(poll_s)

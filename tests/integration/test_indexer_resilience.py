@@ -36,6 +36,7 @@ def test_elasticsearch_stopped_and_restarted_mid_batch_the_batch_completes_and_c
             hit_by_outage = [ti["state"] for ti in airflow.task_instances("ingest_batch", run_id)
                              if ti["task_id"] == "index" and ti["state"] in {"running", "up_for_retry", "failed"}]
             time.sleep(1)
+        during = uploader.status(batch_id)
     finally:
         started = run_stack("start", "elasticsearch")
 
@@ -46,6 +47,8 @@ def test_elasticsearch_stopped_and_restarted_mid_batch_the_batch_completes_and_c
 
     assert stopped.returncode == 0 and started.returncode == 0, started.stderr
     assert hit_by_outage, "no index task ran while Elasticsearch was down"
+    assert during["state"] == "running"
+    assert during["chunks"]["total"] == during["chunks"]["stored"] == 2  # progress while it runs
     assert batch["state"] == "succeeded", batch
     assert batch["counts"]["received"] == batch["counts"]["stored"] == batch["counts"]["indexed"] == 300
     assert count == 300

@@ -19,6 +19,7 @@ from services.ingest.batches import (
     new_batch_id,
     report_key,
     save_batch,
+    work_key,
 )
 from services.ingest.uploads import (
     CompleteMultipart,
@@ -28,7 +29,7 @@ from services.ingest.uploads import (
     complete_multipart,
     upload_targets,
 )
-from services.storage import ObjectNotFound, get_bytes, get_json
+from services.storage import ObjectNotFound, get_bytes, get_json, list_keys
 from services.workflows import AirflowError
 
 router = APIRouter(prefix="/v1/batches", tags=["batches"])
@@ -60,8 +61,22 @@ class BatchUploads(BaseModel):
     files: list[UploadTarget]
 
 
+class ChunkProgress(BaseModel):
+    total: int = Field(description="Chunks the valid rows were cut into.")
+    stored: int = Field(description="Chunks whose files are stored and derived.")
+    indexed: int = Field(description="Chunks indexed in Elasticsearch.")
+
+
 class BatchStatus(BatchRecord):
     run_state: str | None = Field(None, description="State of the latest DAG run, as Airflow reports it.")
+    chunks: ChunkProgress | None = Field(None, description="Progress of the running ingestion, by chunk.")
+
+
+def _chunk_progress(s3: S3Dep, settings: SettingsDep, batch_id: str) -> ChunkProgress:
+    names = [o.object_name or "" for o in list_keys(s3, settings.s3.bucket_reports, work_key(batch_id, ""))]
+    def count(kind: str) -> int:
+        return sum(1 for n in names if n.rsplit("/", 1)[-1].startswith(kind))
+    return ChunkProgress(total=count("chunk-"), stored=count("result-"), indexed=count("indexed-"))
 
 
 def _batch(s3: S3Dep, settings: SettingsDep, batch_id: str) -> BatchRecord:
@@ -116,7 +131,7 @@ async def submit_batch(batch: BatchDep, s3: S3Dep, settings: SettingsDep, airflo
 
 
 @router.get("/{batch_id}")
-async def read_batch(batch: BatchDep, settings: SettingsDep, airflow: AirflowDep) -> BatchStatus:
+async def read_batch(batch: BatchDep, s3: S3Dep, settings: SettingsDep, airflow: AirflowDep) -> BatchStatus:
     run_state = None
     if batch.runs:
         try:
@@ -126,7 +141,10 @@ async def read_batch(batch: BatchDep, settings: SettingsDep, airflow: AirflowDep
             run_state = "unknown"
     if run_state == "failed" and batch.state in {BatchState.SUBMITTED, BatchState.RUNNING}:
         batch.state, batch.error = BatchState.FAILED, batch.error or "the ingestion DAG run failed"
-    return BatchStatus(**batch.model_dump(), run_state=run_state)
+    chunks = None
+    if batch.state in {BatchState.SUBMITTED, BatchState.RUNNING}:
+        chunks = await asyncio.to_thread(_chunk_progress, s3, settings, batch.batch_id)
+    return BatchStatus(**batch.model_dump(), run_state=run_state, chunks=chunks)
 
 
 @router.get("/{batch_id}/report", responses={200: {"content": {"text/csv": {}}}})
