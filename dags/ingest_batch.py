@@ -7,8 +7,9 @@ Ingests one uploaded batch (`conf: {"batch_id": "..."}`), as submitted by the ga
 1. **prepare** — read the manifest, validate every row, check the files, cut valid rows into chunks;
 2. **store** (mapped, one task per chunk) — inspect each file, store originals content-addressed,
    make thumbnail and preview, build the asset records;
-3. **index** (mapped) — bulk-index each chunk's records into Elasticsearch;
-4. **finalize** (runs even when a chunk failed) — the per-item report and the batch counts.
+3. **enrich** (mapped) — text and image vectors, AI labels, OCR (indexing/enrich.py);
+4. **index** (mapped) — bulk-index each chunk's records into Elasticsearch;
+5. **finalize** (runs even when a chunk failed) — the per-item report and the batch counts.
 
 XCom carries object keys only. Every step is idempotent: ids and keys derive from content and
 the institution's own object ids, so a retried or repeated run writes the same objects.
@@ -51,10 +52,16 @@ def ingest_batch() -> None:
         return run_store(_batch(params), chunk_key)
 
     @task(max_active_tis_per_dagrun=2)
-    def index(result_key: str, params: dict[str, str] | None = None) -> str:
+    def enrich(result_key: str, params: dict[str, str] | None = None) -> str:
+        from services.ingest.tasks import run_enrich
+
+        return run_enrich(_batch(params), result_key)
+
+    @task(max_active_tis_per_dagrun=2)
+    def index(enriched_key: str, params: dict[str, str] | None = None) -> str:
         from services.ingest.tasks import run_index
 
-        return run_index(_batch(params), result_key)
+        return run_index(_batch(params), enriched_key)
 
     @task(trigger_rule="all_done")
     def finalize(indexed: list[str], params: dict[str, str] | None = None) -> dict[str, int]:
@@ -62,7 +69,7 @@ def ingest_batch() -> None:
 
         return run_finalize(_batch(params))
 
-    indexed = index.expand(result_key=store.expand(chunk_key=prepare()))
+    indexed = index.expand(enriched_key=enrich.expand(result_key=store.expand(chunk_key=prepare())))
     finalize(indexed)
 
 

@@ -19,29 +19,50 @@ from elasticsearch import BadRequestError, Elasticsearch
 from elasticsearch.helpers import scan
 
 from indexing.bulk import BulkResult, index_documents
-from indexing.mappings import assets_index_body
-from services.settings import ElasticsearchSettings
+from indexing.mappings import Encoders, assets_index_body
+from services.settings import ElasticsearchSettings, Settings
 
 log = logging.getLogger(__name__)
 
-Transform = Callable[[dict[str, Any]], dict[str, Any]]
+Transform = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]  # a page of documents at a time
+
+
+class EncoderMismatch(RuntimeError):
+    """Documents embedded by other encoders than those the index was made for."""
 
 
 def assets_alias(es_settings: ElasticsearchSettings) -> str:
     return f"{es_settings.index_prefix}-assets"
 
 
-def ensure_assets_index(es: Elasticsearch, es_settings: ElasticsearchSettings) -> str:
-    """The alias, pointing at a first versioned index if none existed yet."""
-    alias = assets_alias(es_settings)
+def index_encoders(es: Elasticsearch, index: str) -> dict[str, Any] | None:
+    """The encoders an index's vectors come from (its mapping's _meta), None for an index without them."""
+    mappings = next(iter(es.indices.get_mapping(index=index).body.values()))["mappings"]
+    encoders: dict[str, Any] | None = mappings.get("_meta", {}).get("encoders")
+    return encoders
+
+
+def ensure_assets_index(es: Elasticsearch, settings: Settings, encoders: Encoders) -> str:
+    """The alias, pointing at a first versioned index if none existed yet.
+
+    EncoderMismatch when the index holds vectors of other encoders: the reindex DAG moves an
+    index to new models; mixing two vector spaces in one field would make kNN meaningless.
+    """
+    alias = assets_alias(settings.es)
+    body = assets_index_body(encoders, settings.search)
     if es.indices.exists_alias(name=alias):
+        wanted = body["mappings"]["_meta"]["encoders"]
+        have = index_encoders(es, alias)
+        if have and have != wanted:
+            raise EncoderMismatch(f"index {current_index(es, alias)} holds vectors of {have}; these documents were "
+                                  f"embedded with {wanted}: trigger the reindex DAG to move the index to them")
         # Fields added to the schema since the index was made are added to its mapping (additive
         # changes only; a changed field needs a new index version and a reindex).
-        es.indices.put_mapping(index=alias, properties=assets_index_body()["mappings"]["properties"])
+        es.indices.put_mapping(index=alias, properties=body["mappings"]["properties"], meta=body["mappings"]["_meta"])
         return alias
     index = f"{alias}-v1"
     try:
-        es.indices.create(index=index, aliases={alias: {"is_write_index": True}}, **assets_index_body())
+        es.indices.create(index=index, aliases={alias: {"is_write_index": True}}, **body)
     except BadRequestError as exc:
         if exc.error != "resource_already_exists_exception":
             raise
@@ -55,22 +76,30 @@ def current_index(es: Elasticsearch, alias: str) -> str:
     return indices[0]
 
 
-def create_next_version(es: Elasticsearch, es_settings: ElasticsearchSettings) -> str:
+def create_next_version(es: Elasticsearch, settings: Settings, encoders: Encoders) -> str:
     """A new, empty `v<n+1>` index with the current schema's mapping (not yet behind the alias)."""
-    alias = ensure_assets_index(es, es_settings)
+    alias = assets_alias(settings.es)
     existing = [int(m.group(1)) for name in es.indices.get(index=f"{alias}-v*")
                 if (m := re.fullmatch(rf"{re.escape(alias)}-v(\d+)", name))]
     index = f"{alias}-v{max(existing, default=0) + 1}"
-    es.indices.create(index=index, **assets_index_body())
+    es.indices.create(index=index, **assets_index_body(encoders, settings.search))
     return index
 
 
 def copy_documents(es: Elasticsearch, source: str, dest: str, transform: Transform,
-                   query: dict[str, Any] | None = None) -> BulkResult:
+                   query: dict[str, Any] | None = None, page_size: int = 100) -> BulkResult:
     def docs() -> Iterator[tuple[str, dict[str, Any]]]:
-        for hit in scan(es, index=source, query={"query": query or {"match_all": {}}}, size=500,
+        page: list[dict[str, Any]] = []
+        ids: list[str] = []
+        for hit in scan(es, index=source, query={"query": query or {"match_all": {}}}, size=page_size,
                         source={"exclude_vectors": False}):
-            yield hit["_id"], transform(hit["_source"])
+            page.append(hit["_source"])
+            ids.append(hit["_id"])
+            if len(page) == page_size:
+                yield from zip(ids, transform(page), strict=True)
+                page, ids = [], []
+        if page:
+            yield from zip(ids, transform(page), strict=True)
 
     return index_documents(es, dest, docs())
 
@@ -90,12 +119,17 @@ def swap_alias(es: Elasticsearch, alias: str, new_index: str) -> str:
 CATCH_UP_WINDOW = timedelta(days=1)
 
 
-def reindex(es: Elasticsearch, es_settings: ElasticsearchSettings, transform: Transform, *,
+def reindex(es: Elasticsearch, settings: Settings, transform: Transform, encoders: Encoders, *,
             started: datetime, drop_old: bool = True) -> dict[str, Any]:
-    """Copy everything into a new version through `transform`, swap, catch up with late writes."""
-    alias = ensure_assets_index(es, es_settings)
+    """Copy everything into a new version through `transform`, swap, catch up with late writes.
+
+    `encoders` are those `transform` embeds with: the new index is made for them.
+    """
+    alias = assets_alias(settings.es)
+    if not es.indices.exists_alias(name=alias):
+        ensure_assets_index(es, settings, encoders)
     old = current_index(es, alias)
-    new = create_next_version(es, es_settings)
+    new = create_next_version(es, settings, encoders)
     copied = copy_documents(es, old, new, transform)
     es.indices.refresh(index=new)
     swap_alias(es, alias, new)

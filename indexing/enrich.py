@@ -1,22 +1,189 @@
-"""Enrichment: fields derived from the curator's data, recomputed on ingestion and on every reindex.
+"""Enrichment: what Wenyuan derives from the curator's data, on ingestion and on every reindex.
 
-Today: the normalised period (period id, years). The enrichment issue adds text and image
-vectors, OCR and AI labels here, each recording the model and version that produced it, so that
-a reindex with a new model re-derives them all in one place.
+Two stages:
+
+- `derive` (cheap, no models; run by the store step): the normalised period, and the curator's
+  category and materials mapped onto the taxonomy (`category_ids`, `material_ids`);
+- `Enricher.enrich` (models; the DAG's enrich step and the reindex DAG): the text vector, one vector
+  per image, AI labels (indexing/classify.py), OCR text for categories where text matters
+  (indexing/ocr.py), then the curators' decisions on labels (indexing/labels.py).
+
+Every vector and label records the model and version that made it (`ai.*`). A reindex reuses a
+stored vector only when it was made by the encoder configured now; otherwise it re-embeds.
+Failures of one item's image (missing or unreadable derivative) leave that vector empty and are
+logged; they never fail the chunk.
 """
 
 from __future__ import annotations
 
+import io
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
+from elasticsearch import Elasticsearch
+from minio import Minio
+from PIL import Image
+
+from indexing.aliases import assets_alias
+from indexing.classify import Classifier, Subject
+from indexing.encoders import Encoder, image_encoder, text_encoder
+from indexing.encoders.base import info
+from indexing.labels import apply_decisions, decisions_for
+from indexing.ocr import OcrEngine, ocr_engine
 from indexing.periods import period_record
-from schemas.asset import AssetRecord
+from schemas.asset import AIRecord, AssetRecord, EncoderInfo, ImageRecord, LabelKind
+from schemas.taxonomy import category_for, material_ids
+from services.settings import Settings
+from services.storage import get_bytes
+
+log = logging.getLogger(__name__)
+
+# The text a text vector is made of. The category is left out on purpose: it is what the
+# classifier predicts, and it is a facet anyway.
+TEXT_FIELDS = ("title_zh", "title_en", "original_title", "description_zh", "description_en", "creator", "period")
+OCR_MIN_CONFIDENCE = 0.5  # an AI category label must be at least this sure to send an asset to OCR
 
 
-def enrich(asset: AssetRecord) -> AssetRecord:
-    return asset.model_copy(update={"period_norm": period_record(asset.period, asset.date)})
+def derive(asset: AssetRecord) -> AssetRecord:
+    """Fields derived from curator data by vocabularies alone (no models)."""
+    category = category_for(asset.category)
+    return asset.model_copy(update={
+        "period_norm": period_record(asset.period, asset.date),
+        "category_ids": [category] if category else [],
+        "material_ids": material_ids(asset.materials),
+    })
 
 
-def enrich_document(doc: dict[str, Any]) -> dict[str, Any]:
-    """The transform of a reindex: a stored document, validated against today's schema and re-enriched."""
-    return enrich(AssetRecord.model_validate(doc)).model_dump(mode="json")
+def embedding_text(asset: AssetRecord) -> str:
+    parts = [getattr(asset, name) for name in TEXT_FIELDS]
+    parts.append(" ".join(asset.materials))
+    return "\n".join(p for p in parts if p)
+
+
+def _load_image(s3: Minio, bucket: str, key: str) -> Image.Image | None:
+    try:
+        image = Image.open(io.BytesIO(get_bytes(s3, bucket, key)))
+        image.load()
+        return image
+    except Exception as exc:  # one unreadable derivative must not fail the chunk
+        log.warning("image not readable for enrichment", extra={"key": key, "error": str(exc)})
+        return None
+
+
+class Enricher:
+    """Models and clients of one process; `enrich` takes a chunk of assets at a time."""
+
+    def __init__(self, settings: Settings, es: Elasticsearch | None, s3: Minio | None, *,
+                 text: Encoder | None = None, image: Encoder | None = None, ocr: OcrEngine | None = None,
+                 use_ocr: bool = True) -> None:
+        self.settings = settings
+        self.es = es
+        self.s3 = s3
+        self.text = text or text_encoder()
+        self.image = image if image is not None else image_encoder()
+        self._ocr = ocr
+        self.use_ocr = use_ocr and settings.models.ocr_engine != "none"
+        index = assets_alias(settings.es) if es is not None and es.indices.exists_alias(
+            name=assets_alias(settings.es)) else None
+        self.classifier = Classifier(self.text, settings.models, settings.search, es, index)
+
+    @property
+    def encoders(self) -> dict[str, EncoderInfo | None]:
+        return {"text": info(self.text), "image": info(self.image) if self.image else None}
+
+    def ocr(self) -> OcrEngine | None:
+        if self._ocr is None and self.use_ocr:
+            self._ocr = ocr_engine()
+        return self._ocr
+
+    def enrich(self, assets: Sequence[AssetRecord]) -> list[AssetRecord]:
+        assets = [derive(a) for a in assets]
+        if not assets:
+            return []
+        text_info, image_info = self.encoders["text"], self.encoders["image"]
+        text_vectors = self._text_vectors(assets, text_info)
+        images = [self._image_vectors(a, image_info) for a in assets]
+        subjects = [Subject(a.asset_id, tv, next((im.vector for im in ims if im.vector), None))
+                    for a, tv, ims in zip(assets, text_vectors, images, strict=True)]
+        labels = self.classifier.labels(subjects)
+        now = datetime.now(UTC)
+        out = []
+        for asset, vector, ims, asset_labels in zip(assets, text_vectors, images, labels, strict=True):
+            previous = asset.ai or AIRecord()
+            ai = AIRecord(text_encoder=text_info, image_encoder=image_info, labels=asset_labels, enriched_at=now,
+                          ocr_text=previous.ocr_text, ocr_engine=previous.ocr_engine,
+                          ocr_confidence=previous.ocr_confidence)
+            enriched = asset.model_copy(update={"text_vector": vector, "images": ims, "ai": ai})
+            out.append(self._read_text(enriched))
+        return self._apply_decisions(out)
+
+    def _text_vectors(self, assets: Sequence[AssetRecord], encoder: EncoderInfo | None) -> list[list[float]]:
+        reuse = [a.text_vector if a.text_vector and a.ai and a.ai.text_encoder == encoder else None
+                 for a in assets]
+        todo = [i for i, v in enumerate(reuse) if v is None]
+        fresh = self.text.encode([embedding_text(assets[i]) for i in todo],
+                                 batch_size=self.settings.models.batch_size)
+        for i, vector in zip(todo, fresh, strict=True):
+            reuse[i] = [round(float(x), 6) for x in vector]
+        return [v for v in reuse if v is not None]
+
+    def _image_vectors(self, asset: AssetRecord, encoder: EncoderInfo | None) -> list[ImageRecord]:
+        if self.image is None or self.s3 is None:
+            return [im.model_copy(update={"vector": None}) for im in asset.images]
+        same_encoder = asset.ai is not None and asset.ai.image_encoder == encoder
+        out, todo, pixels = list(asset.images), [], []
+        for i, im in enumerate(asset.images):
+            if im.vector and same_encoder:
+                continue
+            if (image := _load_image(self.s3, self.settings.s3.bucket_assets, im.thumbnail_key)) is not None:
+                todo.append(i)
+                pixels.append(image)
+            else:
+                out[i] = im.model_copy(update={"vector": None})
+        if pixels:
+            for i, vector in zip(todo, self.image.encode(pixels, batch_size=self.settings.models.batch_size),
+                                 strict=True):
+                out[i] = out[i].model_copy(update={"vector": [round(float(x), 6) for x in vector]})
+        return out
+
+    def wants_ocr(self, asset: AssetRecord) -> bool:
+        wanted = set(self.settings.models.ocr_categories)
+        if wanted & set(asset.category_ids):
+            return True
+        labels = asset.ai.labels if asset.ai else []
+        return any(label.kind is LabelKind.CATEGORY and label.id in wanted and label.confidence >= OCR_MIN_CONFIDENCE
+                   for label in labels)
+
+    def _read_text(self, asset: AssetRecord) -> AssetRecord:
+        ai = asset.ai
+        if ai is None or not asset.images or not self.use_ocr or not self.wants_ocr(asset):
+            return asset
+        engine = self.ocr()
+        if engine is None or self.s3 is None:
+            return asset
+        engine_id = f"{engine.name}@{engine.version}"
+        if ai.ocr_engine == engine_id and ai.ocr_text is not None:
+            return asset  # read before by the same engine: the images are content-addressed, so unchanged
+        texts, scores = [], []
+        for im in asset.images[: self.settings.models.ocr_max_images]:
+            if (image := _load_image(self.s3, self.settings.s3.bucket_assets, im.preview_key)) is not None:
+                result = engine.read(image)
+                if result.text:
+                    texts.append(result.text)
+                    scores.append(result.confidence)
+        update: dict[str, Any] = {"ocr_text": "\n".join(texts) or None, "ocr_engine": engine_id,
+                                  "ocr_confidence": round(sum(scores) / len(scores), 4) if scores else None}
+        return asset.model_copy(update={"ai": ai.model_copy(update=update)})
+
+    def _apply_decisions(self, assets: list[AssetRecord]) -> list[AssetRecord]:
+        if self.es is None:
+            return assets
+        decisions = decisions_for(self.es, self.settings.es, [a.asset_id for a in assets])
+        return [apply_decisions(a, decisions.get(a.asset_id, [])) for a in assets]
+
+    def enrich_documents(self, docs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The transform of a reindex: stored documents, validated against today's schema and re-enriched."""
+        assets = self.enrich([AssetRecord.model_validate(d) for d in docs])
+        return [a.model_dump(mode="json") for a in assets]

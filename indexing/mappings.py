@@ -7,13 +7,18 @@ Rules, from each field's type and its `es` hint (schemas/manifest.py):
 - a nested model in a list (images) → `nested`; a single model (licence) → `object`;
 - hint `integer_range` (a model with gte/lte, e.g. period_norm.years) → `integer_range`;
 - free `dict[str, str]` (extra columns, EXIF) → `flattened`, so unknown columns never explode
-  the mapping.
+  the mapping;
+- hint `dense_vector` (text_vector, images[].vector) → `dense_vector` (cosine, HNSW as
+  Settings.search says) with the length of the configured encoder of that modality. The index
+  records its encoders in `_meta.encoders`, so a document embedded by another model is refused
+  with a clear reason instead of being mixed into the wrong vector space.
 """
 
 from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -22,7 +27,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from indexing.analysis import ANALYSIS_SETTINGS, EN_ANALYZER, ZH_ANALYZER
-from schemas.asset import AssetRecord
+from schemas.asset import AssetRecord, EncoderInfo
+from services.settings import SearchSettings
 
 _RAW = {"raw": {"type": "keyword", "ignore_above": 512}}
 _TEXT = {
@@ -44,16 +50,22 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def _field_mapping(info: FieldInfo) -> dict[str, Any]:
+Encoders = Mapping[str, EncoderInfo | None]  # modality (text, image) → encoder of that modality's vectors
+
+
+def _field_mapping(info: FieldInfo, encoders: Encoders, search: SearchSettings) -> dict[str, Any]:
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     hint = extra.get("es")
+    if hint == "dense_vector":
+        encoder = encoders.get(str(extra["modality"]))
+        return dense_vector(encoder.dimension if encoder else None, search)
     if hint == "integer_range":
         return {"type": "integer_range"}
     if isinstance(hint, str):
         return dict(_TEXT[hint])
     inner, is_list = _unwrap(info.annotation)
     if isinstance(inner, type) and issubclass(inner, BaseModel):
-        return {"type": "nested" if is_list else "object", "properties": properties(inner)}
+        return {"type": "nested" if is_list else "object", "properties": properties(inner, encoders, search)}
     if typing.get_origin(inner) is dict:
         return {"type": "flattened"}
     if inner is bool:
@@ -69,12 +81,26 @@ def _field_mapping(info: FieldInfo) -> dict[str, Any]:
     raise TypeError(f"no mapping rule for {info.annotation!r}")
 
 
-def properties(model: type[BaseModel]) -> dict[str, Any]:
-    return {name: _field_mapping(info) for name, info in model.model_fields.items()}
+def dense_vector(dims: int | None, search: SearchSettings) -> dict[str, Any]:
+    """A kNN-searchable vector: cosine similarity, HNSW with the index type of Settings.search.
+
+    Without `dims` (no encoder configured for it) Elasticsearch takes the length of the first vector.
+    """
+    field: dict[str, Any] = {"type": "dense_vector", "index": True, "similarity": "cosine",
+                             "index_options": {"type": search.vector_index_type, "m": search.hnsw_m,
+                                               "ef_construction": search.hnsw_ef_construction}}
+    return field | {"dims": dims} if dims else field
 
 
-def assets_index_body() -> dict[str, Any]:
+def properties(model: type[BaseModel], encoders: Encoders, search: SearchSettings) -> dict[str, Any]:
+    return {name: _field_mapping(info, encoders, search) for name, info in model.model_fields.items()}
+
+
+def assets_index_body(encoders: Encoders, search: SearchSettings) -> dict[str, Any]:
+    meta = {"encoders": {m: e.model_dump() if e else None for m, e in encoders.items()}}
     return {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "analysis": ANALYSIS_SETTINGS},
-        "mappings": {"dynamic": "strict", "properties": properties(AssetRecord)},
+        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "analysis": ANALYSIS_SETTINGS,
+                     # Vectors stay in _source: a reindex with unchanged encoders reuses them.
+                     "index.mapping.exclude_source_vectors": False},
+        "mappings": {"dynamic": "strict", "_meta": meta, "properties": properties(AssetRecord, encoders, search)},
     }

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from schemas.manifest import ManifestRow
+from schemas.manifest import TEXT_ZH, ManifestRow
 
 # Asset ids derive from the institution and its own object id, so re-ingesting updates in place.
 ASSET_NAMESPACE = uuid.UUID("5f0c7c34-3f5e-4b1a-9a57-7c1d0b8e2a11")
@@ -20,6 +22,19 @@ ASSET_NAMESPACE = uuid.UUID("5f0c7c34-3f5e-4b1a-9a57-7c1d0b8e2a11")
 
 def asset_id_for(institution: str, object_id: str) -> str:
     return uuid.uuid5(ASSET_NAMESPACE, f"{institution}\x1f{object_id}").hex
+
+
+def vector_hint(modality: Literal["text", "image"]) -> dict[str, Any]:
+    """Index hint: a dense_vector whose length is the configured encoder's (indexing/mappings.py)."""
+    return {"es": "dense_vector", "modality": modality}
+
+
+class EncoderInfo(BaseModel):
+    """What produced a vector: kept beside it, so a model change is visible and re-embeddable."""
+
+    name: str = Field(description="Encoder name, e.g. use-multilingual-v3, efficientnet-lite0, st:clip-ViT-B-32.")
+    version: str = Field(description="Version of the weights (package version or a hash of the weights).")
+    dimension: int = Field(description="Length of the vectors.")
 
 
 class ImageRecord(BaseModel):
@@ -39,6 +54,8 @@ class ImageRecord(BaseModel):
     phash: str = Field(description="Perceptual hash (64-bit pHash, hex) for near-duplicate detection.")
     thumbnail_key: str = Field(description="Object key of the thumbnail (longest side ≤ 400 px).")
     preview_key: str = Field(description="Object key of the preview (longest side ≤ 1600 px).")
+    vector: list[float] | None = Field(None, json_schema_extra=vector_hint("image"),
+                                       description="Image embedding (ai.image_encoder), unit length.")
 
 
 class YearRange(BaseModel):
@@ -61,6 +78,42 @@ class PeriodRecord(BaseModel):
     flag: str | None = Field(None, description="Why it was not parsed: empty, unknown, unrecognised, ambiguous…")
 
 
+class LabelKind(StrEnum):
+    CATEGORY = "category"
+    MATERIAL = "material"
+
+
+class LabelStatus(StrEnum):
+    SUGGESTED = "suggested"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class AILabel(BaseModel):
+    """A label a model proposed, with its confidence; a curator may accept or reject it."""
+
+    id: str = Field(description="Concept id in schemas/taxonomy.json.")
+    kind: LabelKind = Field(description="category or material.")
+    confidence: float = Field(ge=0, le=1, description="The model's probability for this label.")
+    method: str = Field(description="zero-shot, knn (curator-labelled neighbours) or zero-shot+knn.")
+    model: str = Field(description="Encoder name and version whose vectors the decision used.")
+    status: LabelStatus = Field(LabelStatus.SUGGESTED, description="suggested, accepted or rejected by a curator.")
+    decided_by: str | None = Field(None, description="Who accepted or rejected it.")
+    decided_at: datetime | None = Field(None, description="When.")
+
+
+class AIRecord(BaseModel):
+    """Everything a model derived, kept apart from curator fields and marked with the model that made it."""
+
+    text_encoder: EncoderInfo | None = Field(None, description="Encoder of text_vector.")
+    image_encoder: EncoderInfo | None = Field(None, description="Encoder of images[].vector.")
+    labels: list[AILabel] = Field(default_factory=list, description="Proposed categories and materials.")
+    ocr_text: str | None = Field(None, json_schema_extra=TEXT_ZH, description="Text read from the images by OCR.")
+    ocr_engine: str | None = Field(None, description="OCR engine and version.")
+    ocr_confidence: float | None = Field(None, description="Mean recognition score of the OCR lines.")
+    enriched_at: datetime | None = Field(None, description="When these were derived.")
+
+
 class AssetRecord(ManifestRow):
     asset_id: str = Field(description="uuid5 of institution and object id, hex.")
     institution: str = Field(description="Id of the holding institution.")
@@ -68,4 +121,11 @@ class AssetRecord(ManifestRow):
     images: list[ImageRecord] = Field(default_factory=list, description="Stored images, in manifest order.")
     has_image: bool = Field(False, description="Whether at least one image was stored.")
     period_norm: PeriodRecord | None = Field(None, description="period/date normalised to years and a period id.")
+    category_ids: list[str] = Field(default_factory=list, description="Taxonomy categories: the curator's "
+                                    "category through schemas/taxonomy.json, plus AI labels a curator accepted.")
+    material_ids: list[str] = Field(default_factory=list, description="Taxonomy materials: the curator's "
+                                    "materials through schemas/taxonomy.json, plus AI labels a curator accepted.")
+    text_vector: list[float] | None = Field(None, json_schema_extra=vector_hint("text"),
+                                            description="Text embedding of titles and descriptions (ai.text_encoder).")
+    ai: AIRecord | None = Field(None, description="Model-derived data: encoders, labels, OCR.")
     ingested_at: datetime = Field(description="When this version of the record was stored.")

@@ -112,6 +112,43 @@ class IngestSettings(BaseModel):
     dag_id: str = Field("ingest_batch", description="The Airflow DAG that ingests a submitted batch.")
 
 
+class ModelSettings(BaseModel):
+    """Encoders, OCR and classification (indexing/encoders, indexing/ocr, indexing/classify).
+
+    An encoder is named by a spec: a packaged default (`use-multilingual-v3`, `efficientnet-lite0`)
+    or `st:<model id or local path>` for any sentence-transformers model, CLIP included
+    (`st:clip-ViT-B-32` puts images and text in one space).
+    """
+
+    text_encoder: str = Field("use-multilingual-v3", description="Text encoder spec (cross-lingual zh↔en).")
+    image_encoder: str = Field("efficientnet-lite0", description="Image encoder spec; `none` turns image vectors off.")
+    image_runtime: str = Field("onnx", description="Runtime of the packaged image encoder: onnx (exported once "
+                                                   "and cached) or torch.")
+    ocr_engine: str = Field("rapidocr", description="OCR engine: rapidocr, or none.")
+    ocr_categories: list[str] = Field(
+        ["calligraphy", "rubbing", "rare-book", "document", "archive", "oracle-bone", "seal", "stele", "stamp",
+         "banknote", "inscription"],
+        description="Taxonomy ids (schemas/taxonomy.json) whose images are read by OCR.",
+    )
+    ocr_max_images: int = Field(2, description="Images per asset read by OCR (the first ones, in manifest order).")
+    batch_size: int = Field(32, description="Items per encoder call.")
+    threads: int = Field(2, description="CPU threads per model (numpy/BLAS, onnxruntime, torch).")
+    device: str = Field("cpu", description="torch device for sentence-transformers models (cpu, cuda).")
+    cache_dir: Path = Field(PROJECT_ROOT / ".cache/models", description="Exported ONNX models and other "
+                                                                         "derived model files.")
+    label_top_k: int = Field(3, description="AI labels kept per kind (category, material).")
+    label_min_confidence: float = Field(0.15, description="AI labels below this confidence are not kept.")
+    knn_neighbours: int = Field(10, description="Curator-labelled neighbours consulted by kNN label propagation.")
+
+
+class SearchSettings(BaseModel):
+    num_candidates: int = Field(100, description="kNN num_candidates per shard (HNSW candidates examined).")
+    vector_index_type: str = Field("int8_hnsw", description="dense_vector index_options.type: hnsw, int8_hnsw, "
+                                                            "bbq_hnsw… (recall measured in docs/BENCHMARKS.md).")
+    hnsw_m: int = Field(16, description="HNSW graph degree.")
+    hnsw_ef_construction: int = Field(100, description="HNSW candidates while building.")
+
+
 class StackSettings(BaseModel):
     """The one-machine stack of deploy/local (not used in production)."""
 
@@ -141,6 +178,8 @@ class Settings(BaseSettings):
     airflow: AirflowSettings = AirflowSettings()
     gateway: GatewaySettings = GatewaySettings()
     ingest: IngestSettings = IngestSettings()
+    models: ModelSettings = ModelSettings()
+    search: SearchSettings = SearchSettings()
     stack: StackSettings = StackSettings()
 
     @model_validator(mode="after")

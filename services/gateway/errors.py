@@ -55,6 +55,16 @@ class BatchNotFound(NotFound):
     title = "Batch not found"
 
 
+class AssetNotFound(NotFound):
+    type = PROBLEM_BASE + "asset-not-found"
+    title = "Asset not found"
+
+
+class LabelNotFound(NotFound):
+    type = PROBLEM_BASE + "label-not-found"
+    title = "Label not in the taxonomy"
+
+
 class Conflict(Problem):
     type = PROBLEM_BASE + "conflict"
     title = "Conflict with the current state"

@@ -1,4 +1,4 @@
-"""Steps 3 and 4 of ingest_batch: index each stored chunk, then account for every item.
+"""Steps 3–5 of ingest_batch: enrich and index each stored chunk, then account for every item.
 
 The report lists every item received — stored and indexed, or rejected with row, field, code
 and reason — as JSON and CSV, and the batch counts must balance: received = stored + rejected.
@@ -13,23 +13,52 @@ import io
 import logging
 from typing import Any
 
-from indexing.aliases import ensure_assets_index
-from indexing.bulk import index_documents
+from indexing.aliases import EncoderMismatch, assets_alias, ensure_assets_index
+from indexing.bulk import BulkResult, index_documents
+from schemas.asset import AssetRecord, EncoderInfo
 from services.ingest.batches import BatchState, load_batch, report_key, save_batch, work_key
-from services.ingest.context import IngestContext
-from services.storage import ObjectNotFound, get_json, get_jsonl, list_keys, put_json
+from services.ingest.context import IngestContext, get_enricher
+from services.storage import ObjectNotFound, get_json, get_jsonl, list_keys, put_json, put_jsonl
 
 log = logging.getLogger(__name__)
 
 REPORT_COLUMNS = ["row", "object_id", "status", "asset_id", "field", "code", "reason", "paths"]
 
 
-def index_chunk(ctx: IngestContext, batch_id: str, result_key: str) -> str:
+def enriched_key(result_key: str) -> str:
+    return result_key.replace("/result-", "/enriched-")
+
+
+def indexed_key(result_key: str) -> str:
+    return result_key.replace("/result-", "/indexed-").replace("/enriched-", "/indexed-").replace(".jsonl", ".json")
+
+
+def enrich_chunk(ctx: IngestContext, batch_id: str, result_key: str) -> str:
+    """Vectors, AI labels and OCR for a stored chunk's documents → `enriched-<n>.jsonl`."""
     s3 = ctx.settings.s3
     stored = [r for r in get_jsonl(ctx.s3, s3.bucket_reports, result_key) if r["status"] == "stored"]
-    alias = ensure_assets_index(ctx.es, ctx.settings.es)
-    result = index_documents(ctx.es, alias, ((r["asset_id"], r["document"]) for r in stored))
-    key = result_key.replace("/result-", "/indexed-").replace(".jsonl", ".json")
+    enricher = get_enricher()
+    assets = enricher.enrich([AssetRecord.model_validate(r["document"]) for r in stored])
+    key = enriched_key(result_key)
+    put_jsonl(ctx.s3, s3.bucket_reports, key, [{"asset_id": a.asset_id, "document": a.model_dump(mode="json")}
+                                               for a in assets])
+    put_json(ctx.s3, s3.bucket_reports, key.replace(".jsonl", ".encoders.json"),
+             {m: e.model_dump() if e else None for m, e in enricher.encoders.items()})
+    return key
+
+
+def index_chunk(ctx: IngestContext, batch_id: str, enriched: str) -> str:
+    s3 = ctx.settings.s3
+    docs = get_jsonl(ctx.s3, s3.bucket_reports, enriched)
+    encoders = {m: EncoderInfo.model_validate(e) if e else None
+                for m, e in get_json(ctx.s3, s3.bucket_reports, enriched.replace(".jsonl", ".encoders.json")).items()}
+    try:
+        alias = ensure_assets_index(ctx.es, ctx.settings, encoders)
+    except EncoderMismatch as exc:  # every item of the chunk is reported with the reason
+        result = BulkResult(failed={d["asset_id"]: str(exc) for d in docs})
+    else:
+        result = index_documents(ctx.es, alias, ((d["asset_id"], d["document"]) for d in docs))
+    key = indexed_key(enriched)
     put_json(ctx.s3, s3.bucket_reports, key, {"indexed": result.indexed, "failed": result.failed})
     return key
 
@@ -71,8 +100,7 @@ def finalize(ctx: IngestContext, batch_id: str) -> dict[str, Any]:
         result_key = chunk.replace("/chunk-", "/result-")
         try:
             results = get_jsonl(ctx.s3, s3.bucket_reports, result_key)
-            summary = get_json(ctx.s3, s3.bucket_reports,
-                               result_key.replace("/result-", "/indexed-").replace(".jsonl", ".json"))
+            summary = get_json(ctx.s3, s3.bucket_reports, indexed_key(result_key))
         except ObjectNotFound:
             problems.append(f"{chunk.rsplit('/', 1)[-1]} did not finish")
             continue
@@ -98,7 +126,7 @@ def finalize(ctx: IngestContext, batch_id: str) -> dict[str, Any]:
     rejected = [i for i in items if i["status"] == "rejected"]
     put_json(ctx.s3, s3.bucket_quarantine, f"{batch_id}/report.json", rejected)
     if counts.stored:
-        ctx.es.indices.refresh(index=ensure_assets_index(ctx.es, ctx.settings.es))
+        ctx.es.indices.refresh(index=assets_alias(ctx.settings.es))
     batch = load_batch(ctx.s3, s3, batch_id)
     batch.counts = counts
     batch.state = BatchState.FAILED if problems else BatchState.SUCCEEDED

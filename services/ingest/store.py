@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from indexing.enrich import enrich
+from indexing.enrich import derive
 from schemas.asset import AssetRecord, ImageRecord, asset_id_for
 from schemas.manifest import ManifestRow
 from services.ingest.batches import load_batch, staged_file_key
@@ -94,7 +94,7 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
             quarantine(ctx, batch_id, paths)
             results.append(rejection(row, record.object_id, errors, paths))
             continue
-        asset = enrich(AssetRecord(**record.model_dump(), asset_id=asset_id_for(institution, record.object_id),
+        asset = derive(AssetRecord(**record.model_dump(), asset_id=asset_id_for(institution, record.object_id),
                                    institution=institution, batch_id=batch_id, images=images,
                                    has_image=bool(images), ingested_at=datetime.now(UTC)))
         results.append({"row": row, "object_id": record.object_id, "status": "stored", "asset_id": asset.asset_id,

@@ -6,10 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from indexing.aliases import reindex
-from indexing.enrich import enrich_document
-from services.ingest.context import get_context
+from services.ingest.context import get_context, get_enricher
 from services.ingest.prepare import prepare
-from services.ingest.report import finalize, index_chunk
+from services.ingest.report import enrich_chunk, finalize, index_chunk
 from services.ingest.stats import measured
 from services.ingest.store import store_chunk
 
@@ -28,9 +27,14 @@ def run_store(batch_id: str, chunk_key: str) -> str:
         return store_chunk(ctx, batch_id, chunk_key)
 
 
-def run_index(batch_id: str, result_key: str) -> str:
-    with measured(ctx := get_context(), batch_id, "index", _part(result_key)):
-        return index_chunk(ctx, batch_id, result_key)
+def run_enrich(batch_id: str, result_key: str) -> str:
+    with measured(ctx := get_context(), batch_id, "enrich", _part(result_key)):
+        return enrich_chunk(ctx, batch_id, result_key)
+
+
+def run_index(batch_id: str, enriched_key: str) -> str:
+    with measured(ctx := get_context(), batch_id, "index", _part(enriched_key)):
+        return index_chunk(ctx, batch_id, enriched_key)
 
 
 def run_finalize(batch_id: str) -> dict[str, Any]:
@@ -39,5 +43,7 @@ def run_finalize(batch_id: str) -> dict[str, Any]:
 
 
 def run_reindex() -> dict[str, Any]:
+    """Re-derive and re-embed every document with the configured models into a new index version."""
     ctx = get_context()
-    return reindex(ctx.es, ctx.settings.es, enrich_document, started=datetime.now(UTC))
+    enricher = get_enricher()
+    return reindex(ctx.es, ctx.settings, enricher.enrich_documents, enricher.encoders, started=datetime.now(UTC))

@@ -14,7 +14,7 @@ from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
-from tests.bench import ingest, stack_memory  # needs stacklib on the path
+from tests.bench import classification, ingest, stack_memory, vectors  # needs stacklib on the path
 
 
 def machine() -> str:
@@ -29,7 +29,7 @@ def machine() -> str:
             f"{platform.python_version()}")
 
 
-BENCHES = ("stack", "ingest")
+BENCHES = ("stack", "ingest", "vectors", "classification")
 
 
 def main() -> None:
@@ -42,6 +42,12 @@ def main() -> None:
     if "ingest" in wanted:
         print("\n## Ingestion through the real DAG (tests/bench/ingest.py)\n")
         print(ingest.measure(settings), flush=True)
+    if "vectors" in wanted:
+        print("\n## Vector search: HNSW recall against exact search (tests/bench/vectors.py)\n")
+        print(vectors.measure(settings), flush=True)
+    if "classification" in wanted:
+        print("\n## Classification accuracy (tests/bench/classification.py)\n")
+        print(classification.measure(settings), flush=True)
 
 
 if __name__ == "__main__":
