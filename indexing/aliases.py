@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,20 +88,26 @@ def create_next_version(es: Elasticsearch, settings: Settings, encoders: Encoder
 
 def copy_documents(es: Elasticsearch, source: str, dest: str, transform: Transform,
                    query: dict[str, Any] | None = None, page_size: int = 100) -> BulkResult:
-    def docs() -> Iterator[tuple[str, dict[str, Any]]]:
-        page: list[dict[str, Any]] = []
-        ids: list[str] = []
-        for hit in scan(es, index=source, query={"query": query or {"match_all": {}}}, size=page_size,
-                        source={"exclude_vectors": False}):
-            page.append(hit["_source"])
-            ids.append(hit["_id"])
-            if len(page) == page_size:
-                yield from zip(ids, transform(page), strict=True)
-                page, ids = [], []
-        if page:
-            yield from zip(ids, transform(page), strict=True)
+    """Scan `source`, transform a page at a time and bulk-index each page: memory stays one page deep."""
+    total = BulkResult()
 
-    return index_documents(es, dest, docs())
+    def flush(ids: list[str], page: list[dict[str, Any]]) -> None:
+        result = index_documents(es, dest, zip(ids, transform(page), strict=True))
+        total.indexed += result.indexed
+        total.failed |= result.failed
+
+    page: list[dict[str, Any]] = []
+    ids: list[str] = []
+    for hit in scan(es, index=source, query={"query": query or {"match_all": {}}}, size=page_size,
+                    source={"exclude_vectors": False}):
+        page.append(hit["_source"])
+        ids.append(hit["_id"])
+        if len(page) == page_size:
+            flush(ids, page)
+            page, ids = [], []
+    if page:
+        flush(ids, page)
+    return total
 
 
 def swap_alias(es: Elasticsearch, alias: str, new_index: str) -> str:

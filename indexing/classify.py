@@ -30,10 +30,14 @@ from schemas.asset import AILabel, LabelKind
 from schemas.taxonomy import Concept, categories, materials
 from services.settings import ModelSettings, SearchSettings
 
-TEMPERATURE = 0.03  # softmax temperature over cosine similarities (zero-shot)
-KNN_WEIGHT = 0.7  # share of the kNN distribution when labelled neighbours were found
+# Tuned by 5-fold cross-validation on the two samples (tests/bench/classification.py, docs/BENCHMARKS.md).
+TEMPERATURE = 0.05  # softmax temperature over cosine similarities (zero-shot)
+# Share of the kNN distribution when labelled neighbours were found: materials lean on neighbours more,
+# because their descriptions alone say little about a Western record's medium line.
+KNN_WEIGHT = {LabelKind.CATEGORY: 0.5, LabelKind.MATERIAL: 0.9}
 MIN_NEIGHBOURS = 3  # fewer labelled neighbours than this: zero-shot alone
 IMAGE_WEIGHT = 0.5  # a neighbour by image counts half as much as one by text
+KNN_TEMPERATURE = 0.05  # neighbour weights: softmax of cosine similarity, so the closest dominate
 FIELD = {LabelKind.CATEGORY: "category_ids", LabelKind.MATERIAL: "material_ids"}
 
 
@@ -42,8 +46,8 @@ def concept_text(concept: Concept) -> list[str]:
     return [concept.description_zh, concept.description_en]
 
 
-def softmax(scores: np.ndarray[Any, Any], temperature: float = TEMPERATURE) -> np.ndarray[Any, Any]:
-    z = scores / temperature
+def softmax(scores: np.ndarray[Any, Any], temperature: float | None = None) -> np.ndarray[Any, Any]:
+    z = scores / (temperature or TEMPERATURE)
     z -= z.max(axis=1, keepdims=True)
     e = np.exp(z)
     out: np.ndarray[Any, Any] = e / e.sum(axis=1, keepdims=True)
@@ -108,10 +112,13 @@ class Classifier:
         for response in self.es.msearch(searches=searches)["responses"]:
             votes = np.zeros(len(ids))
             hits = response.get("hits", {}).get("hits", []) if "error" not in response else []
+            # Elasticsearch's cosine score is (1 + cos) / 2 (times the boost for image neighbours).
+            best = max((hit["_score"] for hit in hits), default=0.0)
             for hit in hits:
+                weight = np.exp(2 * (hit["_score"] - best) / KNN_TEMPERATURE)
                 for cid in hit["_source"].get(field, []):
                     if cid in position:
-                        votes[position[cid]] += hit["_score"]
+                        votes[position[cid]] += weight
             total = votes.sum()
             out.append((votes / total if total else votes, len(hits)))
         return out
@@ -126,7 +133,7 @@ class Classifier:
         methods = []
         for i, (vote, voters) in enumerate(self.knn(subjects, kind)):
             if voters >= MIN_NEIGHBOURS and vote.sum() > 0:
-                zs[i] = KNN_WEIGHT * vote + (1 - KNN_WEIGHT) * zs[i]
+                zs[i] = KNN_WEIGHT[kind] * vote + (1 - KNN_WEIGHT[kind]) * zs[i]
                 methods.append("zero-shot+knn")
             else:
                 methods.append("zero-shot")

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Sequence
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -88,6 +91,17 @@ class Enricher:
         index = assets_alias(settings.es) if es is not None and es.indices.exists_alias(
             name=assets_alias(settings.es)) else None
         self.classifier = Classifier(self.text, settings.models, settings.search, es, index)
+        self.timings: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # stage → [seconds, items]
+
+    @contextmanager
+    def timed(self, stage: str, items: int) -> Iterator[None]:
+        """Accumulate time and item counts per stage (text, image, classify, ocr) for the benchmarks."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[stage][0] += time.perf_counter() - started
+            self.timings[stage][1] += items
 
     @property
     def encoders(self) -> dict[str, EncoderInfo | None]:
@@ -107,7 +121,8 @@ class Enricher:
         images = [self._image_vectors(a, image_info) for a in assets]
         subjects = [Subject(a.asset_id, tv, next((im.vector for im in ims if im.vector), None))
                     for a, tv, ims in zip(assets, text_vectors, images, strict=True)]
-        labels = self.classifier.labels(subjects)
+        with self.timed("classify", len(subjects)):
+            labels = self.classifier.labels(subjects)
         now = datetime.now(UTC)
         out = []
         for asset, vector, ims, asset_labels in zip(assets, text_vectors, images, labels, strict=True):
@@ -123,8 +138,9 @@ class Enricher:
         reuse = [a.text_vector if a.text_vector and a.ai and a.ai.text_encoder == encoder else None
                  for a in assets]
         todo = [i for i, v in enumerate(reuse) if v is None]
-        fresh = self.text.encode([embedding_text(assets[i]) for i in todo],
-                                 batch_size=self.settings.models.batch_size)
+        with self.timed("text", len(todo)):
+            fresh = self.text.encode([embedding_text(assets[i]) for i in todo],
+                                     batch_size=self.settings.models.batch_size)
         for i, vector in zip(todo, fresh, strict=True):
             reuse[i] = [round(float(x), 6) for x in vector]
         return [v for v in reuse if v is not None]
@@ -143,8 +159,9 @@ class Enricher:
             else:
                 out[i] = im.model_copy(update={"vector": None})
         if pixels:
-            for i, vector in zip(todo, self.image.encode(pixels, batch_size=self.settings.models.batch_size),
-                                 strict=True):
+            with self.timed("image", len(pixels)):
+                vectors = self.image.encode(pixels, batch_size=self.settings.models.batch_size)
+            for i, vector in zip(todo, vectors, strict=True):
                 out[i] = out[i].model_copy(update={"vector": [round(float(x), 6) for x in vector]})
         return out
 
@@ -169,7 +186,8 @@ class Enricher:
         texts, scores = [], []
         for im in asset.images[: self.settings.models.ocr_max_images]:
             if (image := _load_image(self.s3, self.settings.s3.bucket_assets, im.preview_key)) is not None:
-                result = engine.read(image)
+                with self.timed("ocr", 1):
+                    result = engine.read(image)
                 if result.text:
                     texts.append(result.text)
                     scores.append(result.confidence)

@@ -78,3 +78,43 @@ def make_asset(**overrides: object) -> dict[str, object]:
     fields |= overrides
     fields.setdefault("asset_id", asset_id_for(str(fields["institution"]), str(fields["object_id"])))
     return AssetRecord.model_validate(fields).model_dump(mode="json")
+
+
+def make_inscription(path: Path, text: str, *, size: int = 72) -> Path:
+    """Black characters on paper-white: an image whose text OCR should read back."""
+    from samples._paint import font
+
+    im = Image.new("RGB", (size * (len(text) + 2), size * 3), (245, 240, 225))
+    ImageDraw.Draw(im).text((size, size), text, font=font(size), fill=(10, 10, 10))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path)
+    return path
+
+
+def build_tiny_clip(folder: Path) -> Path:
+    """A CLIP model small enough to build in a test (random weights, 16-d, byte-level vocabulary), saved
+    as a transformers folder that sentence-transformers loads like any hub CLIP."""
+    import json
+
+    import torch
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor, CLIPTokenizer
+    from transformers.models.clip import CLIPImageProcessorPil
+
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    chars = [chr(b) for b in printable] + [chr(256 + n) for n in range(256 - len(printable))]  # GPT-2 byte map
+    vocab = {c: i for i, c in enumerate(chars)} | {c + "</w>": 256 + i for i, c in enumerate(chars)}
+    bos, eos = len(vocab), len(vocab) + 1
+    vocab |= {"<|startoftext|>": bos, "<|endoftext|>": eos}
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    (folder / "merges.txt").write_text("#version: 0.2\n", encoding="utf-8")
+    tokenizer = CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"))
+    images = CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    torch.manual_seed(0)
+    layers = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
+    config = CLIPConfig(text_config=layers | {"vocab_size": len(vocab), "max_position_embeddings": 77,
+                                              "bos_token_id": bos, "eos_token_id": eos, "pad_token_id": eos},
+                        vision_config=layers | {"image_size": 32, "patch_size": 8}, projection_dim=16)
+    CLIPModel(config).save_pretrained(folder)
+    CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
+    return folder

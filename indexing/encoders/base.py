@@ -31,6 +31,7 @@ class Encoder(Protocol):
         ...
 
 
+@runtime_checkable
 class TextToImageEncoder(Encoder, Protocol):
     """An image encoder that also encodes text into its image space (CLIP)."""
 

@@ -38,12 +38,16 @@ def enrich_chunk(ctx: IngestContext, batch_id: str, result_key: str) -> str:
     s3 = ctx.settings.s3
     stored = [r for r in get_jsonl(ctx.s3, s3.bucket_reports, result_key) if r["status"] == "stored"]
     enricher = get_enricher()
+    enricher.timings.clear()
     assets = enricher.enrich([AssetRecord.model_validate(r["document"]) for r in stored])
     key = enriched_key(result_key)
     put_jsonl(ctx.s3, s3.bucket_reports, key, [{"asset_id": a.asset_id, "document": a.model_dump(mode="json")}
                                                for a in assets])
     put_json(ctx.s3, s3.bucket_reports, key.replace(".jsonl", ".encoders.json"),
              {m: e.model_dump() if e else None for m, e in enricher.encoders.items()})
+    chunk = key.rsplit("-", 1)[-1].replace(".jsonl", ".json")
+    put_json(ctx.s3, s3.bucket_reports, work_key(batch_id, f"models/{chunk}"),
+             {stage: {"seconds": round(t[0], 3), "items": int(t[1])} for stage, t in enricher.timings.items()})
     return key
 
 

@@ -14,7 +14,7 @@ from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
-from tests.bench import classification, ingest, stack_memory, vectors  # needs stacklib on the path
+from tests.bench import classification, encoders, ingest, stack_memory, vectors  # needs stacklib on the path
 
 
 def machine() -> str:
@@ -29,7 +29,7 @@ def machine() -> str:
             f"{platform.python_version()}")
 
 
-BENCHES = ("stack", "ingest", "vectors", "classification")
+BENCHES = ("stack", "ingest", "encoders", "vectors", "classification")
 
 
 def main() -> None:
@@ -42,6 +42,9 @@ def main() -> None:
     if "ingest" in wanted:
         print("\n## Ingestion through the real DAG (tests/bench/ingest.py)\n")
         print(ingest.measure(settings), flush=True)
+    if "encoders" in wanted:
+        print("\n## Encoders: raw throughput against inside the pipeline (tests/bench/encoders.py)\n")
+        print(encoders.measure(settings), flush=True)
     if "vectors" in wanted:
         print("\n## Vector search: HNSW recall against exact search (tests/bench/vectors.py)\n")
         print(vectors.measure(settings), flush=True)

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,11 @@ class Item:
     materials: list[str]  # gold material ids
     shuhua: bool  # the curator wrote the survey's combined 书法、绘画
 
+    def gold(self, kind: LabelKind) -> frozenset[str]:
+        if kind is LabelKind.CATEGORY:
+            return frozenset([self.category] if self.category else [])
+        return frozenset(self.materials)
+
 
 @dataclass
 class DataSet:
@@ -79,7 +85,7 @@ def _asset(row: ManifestRow) -> AssetRecord:
                        ingested_at=datetime.now(UTC))
 
 
-def load(name: str, path: Any) -> DataSet:
+def load(name: str, path: Path) -> DataSet:
     items = []
     for parsed in read_manifest(path):
         row = parsed.record
@@ -184,10 +190,8 @@ def run(settings: Settings, es: Elasticsearch, classifier: Classifier, sets: lis
     try:
         for ds in sets:
             for kind in TASKS:
-                keep = [i for i, it in enumerate(ds.items)
-                        if (it.category if kind is LabelKind.CATEGORY else it.materials)]
-                golds = [frozenset([ds.items[i].category] if kind is LabelKind.CATEGORY else ds.items[i].materials)
-                         for i in keep]
+                keep = [i for i, it in enumerate(ds.items) if it.gold(kind)]
+                golds = [ds.items[i].gold(kind) for i in keep]
                 shuhua = [ds.items[i].shuhua and kind is LabelKind.CATEGORY for i in keep]
                 results.append(evaluate(es, classifier, settings, index, ds.name, kind, golds, shuhua,
                                         vectors[ds.name, kind][keep]))
@@ -304,7 +308,6 @@ def _conclusion(results: Sequence[TaskResult]) -> str:
 
 def report(settings: Settings, results: Sequence[TaskResult], elapsed: float) -> str:
     m = settings.models
-    temperature = classify.softmax.__defaults__[0] if classify.softmax.__defaults__ else classify.TEMPERATURE
     method = (
         f"Labelled data: the Tate sample (gold = its classification through the taxonomy: 'on paper, unique' → "
         f"drawing, 'on paper, print' → print, 'relief' → sculpture…; rows without a mapping skipped) and the bilingual "
@@ -317,9 +320,10 @@ def report(settings: Settings, results: Sequence[TaskResult], elapsed: float) ->
         f"per fold a temporary 1-shard index holds the other folds as curator-labelled assets (text_vector + "
         f"category_ids or material_ids, {settings.search.vector_index_type}), and the held-out fold goes through "
         f"the production `Classifier`: `zero_shot` (softmax over cosine similarity to the concept descriptions, "
-        f"temperature {temperature}), `knn` ({m.knn_neighbours} neighbours, num_candidates "
-        f"{settings.search.num_candidates}, votes weighted by score; top-1 only where a neighbour was found, "
-        f"zero-shot otherwise) and `distributions` (kNN weight {classify.KNN_WEIGHT} when ≥ "
+        f"temperature {classify.TEMPERATURE}), `knn` ({m.knn_neighbours} neighbours, num_candidates "
+        f"{settings.search.num_candidates}, similarity-weighted votes; top-1 only where a neighbour was found, "
+        f"zero-shot otherwise) and `distributions` (kNN weight {classify.KNN_WEIGHT[LabelKind.CATEGORY]} for "
+        f"categories and {classify.KNN_WEIGHT[LabelKind.MATERIAL]} for materials, when ≥ "
         f"{classify.MIN_NEIGHBOURS} neighbours). The majority baseline predicts the most frequent class (material) of "
         f"the training folds. Materials: precision@1 = the top material is one of the gold ones; hit@3 = one of the "
         f"top three is. No images are indexed or used. Whole run: {elapsed:.0f} s."

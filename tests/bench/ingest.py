@@ -103,20 +103,22 @@ def measure(settings: Settings, sizes: tuple[int, ...] = (1_000, 10_000)) -> str
         peak = {step: max(s["peak_rss_kib"] for s in items) / 1024 for step, items in by_step.items()}
         rows.append(f"| {n:,} | {result['state']} | {result['counts']['indexed']:,} | {result['wall_s']:.0f} s | "
                     f"{n / result['wall_s']:.1f} | {raw:.1f} | {peak.get('prepare', 0):.0f} | "
-                    f"{peak.get('store', 0):.0f} | {peak.get('index', 0):.0f} | {peak.get('finalize', 0):.0f} | "
+                    f"{peak.get('store', 0):.0f} | {peak.get('enrich', 0):.0f} | {peak.get('index', 0):.0f} | "
+                    f"{peak.get('finalize', 0):.0f} | "
                     f"{staging_s:.0f} s |")
         shares.append(f"| {n:,} | " + " | ".join(
             f"{sum(s['seconds'] for s in by_step.get(step, [])) / task_total * 100:.0f} % "
-            f"({len(by_step.get(step, []))} tasks)" for step in ("prepare", "store", "index", "finalize")) + " |")
+            f"({len(by_step.get(step, []))} tasks)" for step in ("prepare", "store", "enrich", "index", "finalize"))
+            + " |")
     return "\n".join([
         "| items | DAG run | indexed | wall | items/s (DAG) | items/s (raw loop, baseline) | peak RSS MiB prepare | "
-        "store | index | finalize | staging (setup) |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "store | enrich | index | finalize | staging (setup) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         *rows,
         "",
         "Share of task time per step:",
         "",
-        "| items | prepare | store (derivatives, S3) | index (bulk) | finalize (report) |",
-        "|---:|---:|---:|---:|---:|",
+        "| items | prepare | store (derivatives, S3) | enrich (models) | index (bulk) | finalize (report) |",
+        "|---:|---:|---:|---:|---:|---:|",
         *shares,
     ])

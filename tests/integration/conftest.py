@@ -14,6 +14,7 @@ from elasticsearch import Elasticsearch
 from minio import Minio
 
 from indexing.client import make_client as make_es_client
+from indexing.enrich import Enricher
 from services.settings import Settings
 from services.storage import make_client as make_s3_client
 from services.workflows import AirflowClient
@@ -63,3 +64,9 @@ def bucket(s3: Minio, unique: str) -> Iterator[str]:
 def airflow(settings: Settings) -> Iterator[AirflowClient]:
     with AirflowClient(settings.airflow) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def enricher(settings: Settings, es: Elasticsearch, s3: Minio) -> Enricher:
+    """The pipeline's enricher with the configured models, loaded once for the session."""
+    return Enricher(settings, es, s3)

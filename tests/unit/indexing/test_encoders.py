@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 from indexing.encoders import Encoder, Modality, build_encoder
 from indexing.encoders.efficientnet import EfficientNetLite0Encoder, preprocess
 from services.settings import ModelSettings
+from tests.factories import build_tiny_clip
 
 
 def _pictures(n: int) -> list[Image.Image]:
@@ -99,3 +100,19 @@ def test_unknown_specs_are_refused_with_the_accepted_ones() -> None:
         build_encoder("word2vec", Modality.TEXT, ModelSettings())
     with pytest.raises(ValueError, match="efficientnet-lite0"):
         build_encoder("use-multilingual-v3", Modality.IMAGE, ModelSettings())
+
+
+def test_a_clip_model_encodes_images_and_text_into_one_space(tmp_path: Path, models: ModelSettings) -> None:
+    from indexing.encoders.base import TextToImageEncoder
+
+    folder = build_tiny_clip(tmp_path / "tiny-clip")
+    encoder = build_encoder(f"st:{folder}", Modality.IMAGE, models)
+
+    images = encoder.encode(_pictures(3))
+    assert isinstance(encoder, TextToImageEncoder)
+    texts = encoder.encode_text(["a yellow disc", "black stripes"])
+
+    assert (encoder.name, encoder.modality, encoder.dimension) == ("st:tiny-clip", Modality.IMAGE, 16)
+    assert images.shape == (3, 16) and texts.shape == (2, 16)
+    assert np.allclose(np.linalg.norm(np.vstack([images, texts]), axis=1), 1.0, atol=1e-5)
+    assert not np.allclose(images[0], images[1])
