@@ -143,6 +143,9 @@ class ModelSettings(BaseModel):
 
 class SearchSettings(BaseModel):
     num_candidates: int = Field(100, description="kNN num_candidates per shard (HNSW candidates examined).")
+    semantic_window: int = Field(1000, description="Results a semantic search returns, and the depth of each "
+                                                   "leg fused by a hybrid search (then keyword matches follow).")
+    max_page_size: int = Field(100, description="Largest page a search returns.")
     vector_index_type: str = Field("int8_hnsw", description="dense_vector index_options.type: hnsw, int8_hnsw, "
                                                             "bbq_hnsw… (recall measured in docs/BENCHMARKS.md).")
     hnsw_m: int = Field(16, description="HNSW graph degree.")

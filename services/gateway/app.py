@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from indexing.client import make_client as make_es_client
 from services import __version__
 from services.gateway.errors import install_handlers
-from services.gateway.routers import assets, batches, health
+from services.gateway.routers import assets, batches, health, search
 from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
 from services.workflows import AirflowClient
@@ -47,4 +47,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(batches.router)
     app.include_router(assets.router)
+    app.include_router(search.router)
     return app

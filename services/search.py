@@ -1,0 +1,255 @@
+"""Search as the gateway runs it: keyword, semantic and hybrid, with facets, highlights and cursors.
+
+- **keyword**: BM25 over the zh/en fields (indexing/query.py), sorted by relevance or date.
+- **semantic**: kNN on the text vector of the query (cross-lingual: a Chinese query finds English
+  records), the top `search.semantic_window` results.
+- **hybrid** (default): the top `semantic_window` of both legs fused by reciprocal-rank fusion, then
+  the rest of the keyword matches, so a client can still walk every keyword match.
+
+Pages are cursors: a point in time (PIT) keeps the view stable while a client walks; the cursor
+holds the PIT, the position and a hash of the query, so it cannot be replayed against another query.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError
+
+from indexing.aliases import assets_alias
+from indexing.encoders import text_encoder
+from indexing.query import (
+    HIGHLIGHT_FIELDS,
+    SOURCE_EXCLUDES,
+    Filters,
+    Mode,
+    Sort,
+    facet_aggs,
+    facet_counts,
+    keyword_query,
+    knn_clause,
+    rrf,
+)
+from services.settings import Settings
+
+PIT_KEEP_ALIVE = "5m"
+
+
+class CursorError(ValueError):
+    """A cursor that is malformed, expired, or belongs to another query."""
+
+
+@dataclass
+class Query:
+    q: str | None
+    mode: Mode
+    filters: Filters
+    sort: Sort
+    size: int
+
+    def fingerprint(self) -> str:
+        data = json.dumps([self.q, self.mode, self.filters.model_dump(mode="json"), self.sort], sort_keys=True)
+        return hashlib.sha256(data.encode()).hexdigest()[:16]
+
+
+@dataclass
+class Cursor:
+    pit: str
+    fingerprint: str
+    offset: int = 0  # position in the fused / semantic window
+    after: list[Any] | None = None  # search_after of the keyword leg (keyword mode, or the hybrid tail)
+    tail: bool = False  # hybrid: the fused window is walked, the keyword tail goes on
+
+    def encode(self) -> str:
+        raw = json.dumps({"v": 1, "pit": self.pit, "fp": self.fingerprint, "o": self.offset, "a": self.after,
+                          "t": self.tail})
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            if data.get("v") != 1:
+                raise CursorError("this cursor was made by another version of the service; start the search again")
+            after = data["a"]
+            if after is not None and not isinstance(after, list):
+                raise TypeError("after")
+            return cls(pit=str(data["pit"]), fingerprint=str(data["fp"]), offset=int(data["o"]), after=after,
+                       tail=bool(data["t"]))
+        except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, CursorError):
+                raise
+            raise CursorError("the cursor is not one this service issued: pass `next` from a previous page "
+                              "unchanged") from exc
+
+
+@dataclass
+class Page:
+    hits: list[dict[str, Any]]
+    total: int
+    facets: dict[str, list[dict[str, Any]]] | None
+    next: str | None
+    took_ms: int  # Elasticsearch's own time, summed over the requests of this page
+
+
+class Searcher:
+    def __init__(self, es: Elasticsearch, settings: Settings) -> None:
+        self.es = es
+        self.settings = settings
+        self.index = assets_alias(settings.es)
+
+    # -- cursors ---------------------------------------------------------------------------------
+
+    def _open(self, query: Query, cursor: str | None) -> Cursor:
+        if cursor is None:
+            pit = self.es.open_point_in_time(index=self.index, keep_alive=PIT_KEEP_ALIVE)["id"]
+            return Cursor(pit=pit, fingerprint=query.fingerprint())
+        state = Cursor.decode(cursor)
+        if state.fingerprint != query.fingerprint():
+            raise CursorError("this cursor belongs to another query: send the same q, mode, filters and sort "
+                              "with it, or start again without a cursor")
+        return state
+
+    def _pit(self, state: Cursor) -> dict[str, Any]:
+        return {"id": state.pit, "keep_alive": PIT_KEEP_ALIVE}
+
+    # -- legs ------------------------------------------------------------------------------------
+
+    def _sort(self, query: Query) -> list[Any]:
+        if query.sort is Sort.RELEVANCE:
+            return [{"_score": "desc"}, {"_shard_doc": "asc"}]
+        order = "asc" if query.sort is Sort.DATE_ASC else "desc"
+        return [{"period_norm.start": {"order": order, "missing": "_last"}}, {"_shard_doc": "asc"}]
+
+    def _keyword(self, query: Query, state: Cursor, size: int, visibility: dict[str, Any] | None, *,
+                 highlight: bool = True, exclude: list[str] | None = None, source: bool = True) -> dict[str, Any]:
+        body_query = keyword_query(query.q, query.filters, visibility)
+        if exclude:
+            body_query["bool"]["must_not"] = [{"ids": {"values": exclude}}]
+        params: dict[str, Any] = {"query": body_query, "size": size, "sort": self._sort(query),
+                                  "pit": self._pit(state),
+                                  "source": {"excludes": SOURCE_EXCLUDES} if source else False,
+                                  "track_total_hits": True}
+        if state.after is not None:
+            params["search_after"] = state.after
+        if highlight and query.q:
+            params["highlight"] = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2,
+                                   "fragment_size": 120}
+        return dict(self.es.search(**params))
+
+    def _semantic(self, query: Query, state: Cursor, k: int, visibility: dict[str, Any] | None) -> dict[str, Any]:
+        """The top k by vector similarity to the query: ids and scores only."""
+        vector = text_encoder().encode([query.q or ""])[0]
+        knn = knn_clause("text_vector", vector, k, self.settings.search.num_candidates, query.filters, visibility)
+        return dict(self.es.search(knn=knn, size=k, pit=self._pit(state), source=False,
+                                   sort=[{"_score": "desc"}, {"_shard_doc": "asc"}]))
+
+    def _hydrate(self, query: Query, state: Cursor, ids: list[str], visibility: dict[str, Any] | None
+                 ) -> tuple[dict[str, dict[str, Any]], int]:
+        """The records of one page, with keyword highlights, by id."""
+        if not ids:
+            return {}, 0
+        should = keyword_query(query.q, Filters(), None)["bool"]["must"] if query.q else []
+        body = {"bool": {"filter": [{"ids": {"values": ids}}, *([visibility] if visibility else [])],
+                         "should": should}}
+        resp = self.es.search(query=body, size=len(ids), pit=self._pit(state), source={"excludes": SOURCE_EXCLUDES},
+                              highlight={"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2,
+                                         "fragment_size": 120} if query.q else None)
+        return {h["_id"]: h for h in resp["hits"]["hits"]}, int(resp["took"])
+
+    def _facets(self, query: Query, state: Cursor, visibility: dict[str, Any] | None) -> dict[str, Any]:
+        return dict(self.es.search(query=keyword_query(query.q if query.mode is not Mode.SEMANTIC else None,
+                                                       query.filters, visibility),
+                                   size=0, aggs=facet_aggs(), pit=self._pit(state), track_total_hits=True))
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    def search(self, query: Query, cursor: str | None = None, visibility: dict[str, Any] | None = None) -> Page:
+        state = self._open(query, cursor)
+        try:
+            if query.mode is Mode.KEYWORD or not query.q:
+                return self._keyword_page(query, state, visibility, first=cursor is None)
+            return self._ranked_page(query, state, visibility, first=cursor is None)
+        except NotFoundError as exc:  # the PIT expired or was closed
+            raise CursorError("the cursor has expired (a search stays open 5 minutes after each page); "
+                              "start the search again") from exc
+
+    def _keyword_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,
+                      first: bool) -> Page:
+        resp = self._keyword(query, state, query.size, visibility)
+        hits = [self._hit(h, {"keyword": rank}) for rank, h in enumerate(resp["hits"]["hits"], start=1)]
+        took = resp["took"]
+        facets = None
+        if first:
+            agg = self._facets(query, state, visibility)
+            facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
+        nxt = None
+        if len(resp["hits"]["hits"]) == query.size:
+            nxt = Cursor(resp.get("pit_id", state.pit), state.fingerprint,
+                         after=resp["hits"]["hits"][-1]["sort"]).encode()
+        return Page(hits, resp["hits"]["total"]["value"], facets, nxt, took)
+
+    def _window(self, query: Query, state: Cursor, visibility: dict[str, Any] | None
+                ) -> tuple[list[str], dict[str, dict[str, Any]], int]:
+        """The ranked ids of the semantic or hybrid window, each with its score and ranks, and ES time."""
+        window = self.settings.search.semantic_window
+        semantic = self._semantic(query, state, window, visibility)
+        took = int(semantic["took"])
+        semantic_ids = [h["_id"] for h in semantic["hits"]["hits"]]
+        if query.mode is Mode.SEMANTIC:
+            return semantic_ids, {h["_id"]: {"score": h["_score"], "ranks": {"semantic": r}}
+                                  for r, h in enumerate(semantic["hits"]["hits"], start=1)}, took
+        keyword = self._keyword(query, Cursor(state.pit, state.fingerprint), window, visibility, highlight=False,
+                                source=False)
+        took += int(keyword["took"])
+        fused = rrf({"keyword": [h["_id"] for h in keyword["hits"]["hits"]], "semantic": semantic_ids})
+        return [f.asset_id for f in fused], {f.asset_id: {"score": f.score, "ranks": f.ranks} for f in fused}, took
+
+    def _ranked_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,
+                     first: bool) -> Page:
+        ids, by_id, took = self._window(query, state, visibility)
+        facets, total = None, len(ids)
+        if first:
+            agg = self._facets(query, state, visibility)
+            facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
+        if query.mode is Mode.HYBRID:
+            total = max(total, self._keyword_total(query, state, visibility))
+        hits: list[dict[str, Any]] = []
+        if not state.tail:
+            page_ids = ids[state.offset: state.offset + query.size]
+            records, hydrate_took = self._hydrate(query, state, page_ids, visibility)
+            took += hydrate_took
+            hits = [self._hit(records[i], by_id[i]["ranks"], by_id[i]["score"]) for i in page_ids if i in records]
+            offset = state.offset + len(page_ids)
+            if offset < len(ids):
+                return Page(hits, total, facets, Cursor(state.pit, state.fingerprint, offset=offset).encode(), took)
+            if query.mode is Mode.SEMANTIC:
+                return Page(hits, total, facets, None, took)
+        # Hybrid, window walked: the rest of the keyword matches follow, in keyword order.
+        need = query.size - len(hits)
+        if need == 0:
+            return Page(hits, total, facets, Cursor(state.pit, state.fingerprint, tail=True).encode(), took)
+        tail = self._keyword(query, Cursor(state.pit, state.fingerprint, after=state.after), need, visibility,
+                             exclude=ids)
+        took += tail["took"]
+        tail_hits = tail["hits"]["hits"]
+        hits += [self._hit(h, {"keyword": None}) for h in tail_hits]
+        nxt = None
+        if len(tail_hits) == need:
+            nxt = Cursor(state.pit, state.fingerprint, after=tail_hits[-1]["sort"], tail=True).encode()
+        return Page(hits, total, facets, nxt, took)
+
+    def _keyword_total(self, query: Query, state: Cursor, visibility: dict[str, Any] | None) -> int:
+        resp = self.es.search(query=keyword_query(query.q, query.filters, visibility), size=0,
+                              pit=self._pit(state), track_total_hits=True)
+        return int(resp["hits"]["total"]["value"])
+
+    @staticmethod
+    def _hit(hit: dict[str, Any], ranks: dict[str, int | None] | None, score: float | None = None) -> dict[str, Any]:
+        return {"asset_id": hit["_id"], "score": score if score is not None else hit.get("_score"),
+                "ranks": ranks or {}, "highlight": hit.get("highlight", {}), "record": hit.get("_source", {})}
