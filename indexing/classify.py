@@ -34,7 +34,7 @@ from services.settings import ModelSettings, SearchSettings
 TEMPERATURE = 0.05  # softmax temperature over cosine similarities (zero-shot)
 # Share of the kNN distribution when labelled neighbours were found: materials lean on neighbours more,
 # because their descriptions alone say little about a Western record's medium line.
-KNN_WEIGHT = {LabelKind.CATEGORY: 0.5, LabelKind.MATERIAL: 0.9}
+KNN_WEIGHT = {LabelKind.CATEGORY: 0.5, LabelKind.MATERIAL: 0.7}
 MIN_NEIGHBOURS = 3  # fewer labelled neighbours than this: zero-shot alone
 IMAGE_WEIGHT = 0.5  # a neighbour by image counts half as much as one by text
 KNN_TEMPERATURE = 0.05  # neighbour weights: softmax of cosine similarity, so the closest dominate

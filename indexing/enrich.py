@@ -146,8 +146,10 @@ class Enricher:
         return [v for v in reuse if v is not None]
 
     def _image_vectors(self, asset: AssetRecord, encoder: EncoderInfo | None) -> list[ImageRecord]:
-        if self.image is None or self.s3 is None:
+        if self.image is None:  # image vectors turned off
             return [im.model_copy(update={"vector": None}) for im in asset.images]
+        if self.s3 is None:  # no object storage to read from (tests, tools): keep what the images carry
+            return list(asset.images)
         same_encoder = asset.ai is not None and asset.ai.image_encoder == encoder
         out, todo, pixels = list(asset.images), [], []
         for i, im in enumerate(asset.images):

@@ -146,6 +146,7 @@ class SearchSettings(BaseModel):
     semantic_window: int = Field(1000, description="Results a semantic search returns, and the depth of each "
                                                    "leg fused by a hybrid search (then keyword matches follow).")
     max_page_size: int = Field(100, description="Largest page a search returns.")
+    max_image_upload_bytes: int = Field(20 * 1024 * 1024, description="Largest image accepted by image search.")
     vector_index_type: str = Field("int8_hnsw", description="dense_vector index_options.type: hnsw, int8_hnsw, "
                                                             "bbq_hnsw… (recall measured in docs/BENCHMARKS.md).")
     hnsw_m: int = Field(16, description="HNSW graph degree.")

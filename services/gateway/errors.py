@@ -83,6 +83,18 @@ class BadRequest(Problem):
     status = 400
 
 
+class PayloadTooLarge(Problem):
+    type = PROBLEM_BASE + "payload-too-large"
+    title = "Payload too large"
+    status = 413
+
+
+class UnsupportedMediaType(Problem):
+    type = PROBLEM_BASE + "unsupported-media-type"
+    title = "Unsupported media type"
+    status = 415
+
+
 class ServiceUnavailable(Problem):
     type = PROBLEM_BASE + "service-unavailable"
     title = "A service Wenyuan depends on is unavailable"

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import warnings
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from PIL import Image, ImageOps, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
 from indexing.query import Filters, Mode, Sort
+from services import assets
 from services.gateway.deps import EsDep, SettingsDep
-from services.gateway.errors import BadRequest, InvalidRequest
+from services.gateway.errors import (
+    AssetNotFound,
+    BadRequest,
+    InvalidRequest,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from services.search import CursorError, Searcher
 from services.search import Query as SearchQuery
 
@@ -38,12 +48,7 @@ class SearchPage(BaseModel):
     took_ms: int = Field(description="Elasticsearch's own time for this page, summed over its requests.")
 
 
-@router.get("/search", response_model=SearchPage)
-async def search(
-    es: EsDep,
-    settings: SettingsDep,
-    q: Annotated[str | None, Query(max_length=1000, description="Words in Chinese, English or both.")] = None,
-    mode: Mode = Mode.HYBRID,
+def search_filters(
     category: Annotated[list[str], Query(description="Taxonomy category ids (repeat for OR).")] = [],  # noqa: B006
     material: Annotated[list[str], Query(description="Taxonomy material ids.")] = [],  # noqa: B006
     institution: Annotated[list[str], Query()] = [],  # noqa: B006
@@ -53,13 +58,27 @@ async def search(
     has_image: bool | None = None,
     year_from: Annotated[int | None, Query(description="Period overlaps from this year (negative: BCE).")] = None,
     year_to: Annotated[int | None, Query(description="… to this year.")] = None,
+) -> Filters:
+    """The filters every search route takes, as query parameters."""
+    return Filters(category=category, material=material, institution=institution, department=department,
+                   licence=licence, reusable=reusable, has_image=has_image, year_from=year_from, year_to=year_to)
+
+
+FiltersDep = Annotated[Filters, Depends(search_filters)]
+
+
+@router.get("/search", response_model=SearchPage)
+async def search(
+    es: EsDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    q: Annotated[str | None, Query(max_length=1000, description="Words in Chinese, English or both.")] = None,
+    mode: Mode = Mode.HYBRID,
     sort: Sort = Sort.RELEVANCE,
     size: Annotated[int, Query(ge=1, le=100, description="Results per page (at most 100).")] = 20,
     cursor: Annotated[str | None, Query(max_length=4000, description="`next` of the previous page.")] = None,
 ) -> SearchPage:
     """Search the assets; walk every result by passing `next` back as `cursor` with the same parameters."""
-    filters = Filters(category=category, material=material, institution=institution, department=department,
-                      licence=licence, reusable=reusable, has_image=has_image, year_from=year_from, year_to=year_to)
     q = (q or "").strip() or None
     if q is None and filters.is_empty():
         raise InvalidRequest("give words to search for (q) or at least one filter", field="q")
@@ -71,3 +90,69 @@ async def search(
     except CursorError as exc:
         raise BadRequest(str(exc), field="cursor") from exc
     return SearchPage.model_validate(page, from_attributes=True)
+
+
+class ImageHit(BaseModel):
+    asset_id: str
+    score: float = Field(description="Elasticsearch's cosine score of the closest image, (1 + cos) / 2.")
+    record: dict[str, Any]
+
+
+class ImageResults(BaseModel):
+    hits: list[ImageHit]
+
+
+ACCEPTED_IMAGES = {"JPEG", "PNG", "WEBP"}
+
+
+def _open_upload(data: bytes, max_pixels: int) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ACCEPTED_IMAGES:
+                raise UnsupportedMediaType(f"{image.format} images are not accepted: send a JPEG, PNG or WebP",
+                                           field="file")
+            if image.width * image.height > max_pixels:
+                raise PayloadTooLarge(f"the image has {image.width}×{image.height} pixels, more than the "
+                                      f"{max_pixels:,} accepted", field="file")
+            image.load()
+            return ImageOps.exif_transpose(image).convert("RGB")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning) as exc:
+        raise UnsupportedMediaType("the upload is not a readable image: send a JPEG, PNG or WebP file",
+                                   field="file") from exc
+
+
+@router.post("/search/image", response_model=ImageResults)
+async def search_image(
+    es: EsDep,
+    settings: SettingsDep,
+    filters: FiltersDep,
+    file: Annotated[UploadFile | None, File(description="A JPEG, PNG or WebP picture.")] = None,
+    asset_id: Annotated[str | None, Form(description="Or: search with this asset's image…")] = None,
+    image: Annotated[int, Form(ge=0, description="… the n-th of its images (0 = the first).")] = 0,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ImageResults:
+    """Assets whose images look like the uploaded picture, or like one of an asset's images."""
+    if (file is None) == (asset_id is None):
+        raise InvalidRequest("send either an image file (`file`) or an `asset_id`, not both", field="file")
+    if file is not None:
+        limit = settings.search.max_image_upload_bytes
+        data = await file.read(limit + 1)
+        if len(data) > limit:
+            raise PayloadTooLarge(f"images for search are at most {limit // (1024 * 1024)} MiB", field="file")
+        if not data:
+            raise InvalidRequest("the uploaded file is empty", field="file")
+        picture = _open_upload(data, settings.ingest.max_image_pixels)
+        hits = await asyncio.to_thread(assets.search_by_image, es, settings, picture, filters, size)
+    else:
+        try:
+            asset = await asyncio.to_thread(assets.load, es, settings, asset_id or "", vectors=True)
+        except assets.AssetNotFound as exc:
+            raise AssetNotFound(f"no asset {asset_id!r}") from exc
+        if image >= len(asset.images) or not asset.images[image].vector:
+            raise InvalidRequest(f"asset {asset_id} has no indexed image number {image}", field="image")
+        vector = asset.images[image].vector or []
+        hits = await asyncio.to_thread(assets.neighbours_by_image, es, settings, vector, size, filters,
+                                       asset.asset_id)
+    return ImageResults(hits=[ImageHit.model_validate(h) for h in hits])
