@@ -8,7 +8,7 @@ filtered afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -113,7 +113,7 @@ class Fused:
     ranks: dict[str, int] = field(default_factory=dict)  # leg → 1-based rank
 
 
-def rrf(legs: dict[str, Sequence[str]], k: int = RRF_K) -> list[Fused]:
+def rrf(legs: Mapping[str, Sequence[str]], k: int = RRF_K) -> list[Fused]:
     """Reciprocal-rank fusion of ranked id lists: score = Σ 1 / (k + rank); ties broken by id."""
     fused: dict[str, Fused] = {}
     for leg, ids in legs.items():

@@ -22,7 +22,8 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from indexing.aliases import assets_alias
-from indexing.encoders import text_encoder
+from indexing.encoders import Encoder, image_encoder, text_encoder
+from indexing.encoders.base import TextToImageEncoder
 from indexing.query import (
     HIGHLIGHT_FIELDS,
     SOURCE_EXCLUDES,
@@ -98,10 +99,28 @@ class Page:
 
 
 class Searcher:
-    def __init__(self, es: Elasticsearch, settings: Settings) -> None:
+    """Searches of one process; the encoders default to the configured ones (loaded once per process).
+
+    When the image encoder also encodes text (CLIP), text queries get a third leg: kNN on the image
+    vectors, so a description finds pictures whose records do not say it.
+    """
+
+    def __init__(self, es: Elasticsearch, settings: Settings, *, text: Encoder | None = None,
+                 image: Encoder | None = None) -> None:
         self.es = es
         self.settings = settings
         self.index = assets_alias(settings.es)
+        self._text = text
+        self._image = image
+
+    @property
+    def text(self) -> Encoder:
+        return self._text or text_encoder()
+
+    @property
+    def text_to_image(self) -> TextToImageEncoder | None:
+        image = self._image if self._image is not None else image_encoder()
+        return image if isinstance(image, TextToImageEncoder) else None
 
     # -- cursors ---------------------------------------------------------------------------------
 
@@ -142,10 +161,14 @@ class Searcher:
                                    "fragment_size": 120}
         return dict(self.es.search(**params))
 
-    def _semantic(self, query: Query, state: Cursor, k: int, visibility: dict[str, Any] | None) -> dict[str, Any]:
-        """The top k by vector similarity to the query: ids and scores only."""
-        vector = text_encoder().encode([query.q or ""])[0]
-        knn = knn_clause("text_vector", vector, k, self.settings.search.num_candidates, query.filters, visibility)
+    def _semantic(self, query: Query, state: Cursor, k: int, visibility: dict[str, Any] | None, *,
+                  images: bool = False) -> dict[str, Any]:
+        """The top k by vector similarity to the query (text vectors, or image vectors through CLIP): ids only."""
+        if images and (clip := self.text_to_image) is not None:
+            field_name, vector = "images.vector", clip.encode_text([query.q or ""])[0]
+        else:
+            field_name, vector = "text_vector", self.text.encode([query.q or ""])[0]
+        knn = knn_clause(field_name, vector, k, self.settings.search.num_candidates, query.filters, visibility)
         return dict(self.es.search(knn=knn, size=k, pit=self._pit(state), source=False,
                                    sort=[{"_score": "desc"}, {"_shard_doc": "asc"}]))
 
@@ -200,14 +223,20 @@ class Searcher:
         window = self.settings.search.semantic_window
         semantic = self._semantic(query, state, window, visibility)
         took = int(semantic["took"])
-        semantic_ids = [h["_id"] for h in semantic["hits"]["hits"]]
-        if query.mode is Mode.SEMANTIC:
-            return semantic_ids, {h["_id"]: {"score": h["_score"], "ranks": {"semantic": r}}
-                                  for r, h in enumerate(semantic["hits"]["hits"], start=1)}, took
-        keyword = self._keyword(query, Cursor(state.pit, state.fingerprint), window, visibility, highlight=False,
-                                source=False)
-        took += int(keyword["took"])
-        fused = rrf({"keyword": [h["_id"] for h in keyword["hits"]["hits"]], "semantic": semantic_ids})
+        legs = {"semantic": [h["_id"] for h in semantic["hits"]["hits"]]}
+        if self.text_to_image is not None:
+            pictures = self._semantic(query, state, window, visibility, images=True)
+            took += int(pictures["took"])
+            legs["image"] = [h["_id"] for h in pictures["hits"]["hits"]]
+        if query.mode is Mode.SEMANTIC and len(legs) == 1:
+            return legs["semantic"], {h["_id"]: {"score": h["_score"], "ranks": {"semantic": r}}
+                                      for r, h in enumerate(semantic["hits"]["hits"], start=1)}, took
+        if query.mode is Mode.HYBRID:
+            keyword = self._keyword(query, Cursor(state.pit, state.fingerprint), window, visibility,
+                                    highlight=False, source=False)
+            took += int(keyword["took"])
+            legs["keyword"] = [h["_id"] for h in keyword["hits"]["hits"]]
+        fused = rrf(legs)
         return [f.asset_id for f in fused], {f.asset_id: {"score": f.score, "ranks": f.ranks} for f in fused}, took
 
     def _ranked_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,

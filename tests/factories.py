@@ -118,3 +118,14 @@ def build_tiny_clip(folder: Path) -> Path:
     CLIPModel(config).save_pretrained(folder)
     CLIPProcessor(image_processor=images, tokenizer=tokenizer).save_pretrained(folder)
     return folder
+
+
+def image_record(path: Path, vector: list[float] | None) -> dict[str, object]:
+    """An ImageRecord (JSON) for a local picture, as if stored: for tests that index assets directly."""
+    import imagehash
+
+    im = Image.open(path)
+    return {"sha256": path.stem.ljust(64, "0"), "key": f"k/{path.name}", "path": path.name, "format": im.format,
+            "mime": Image.MIME.get(im.format or "", "image/jpeg"), "width": im.width, "height": im.height,
+            "mode": im.mode, "size_bytes": path.stat().st_size, "phash": str(imagehash.phash(im.convert("RGB"))),
+            "thumbnail_key": f"t/{path.name}", "preview_key": f"p/{path.name}", "vector": vector}

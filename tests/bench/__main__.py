@@ -14,7 +14,7 @@ from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
-from tests.bench import classification, encoders, ingest, stack_memory, vectors  # needs stacklib on the path
+from tests.bench import classification, encoders, ingest, quality, stack_memory, vectors  # needs stacklib on the path
 
 
 def machine() -> str:
@@ -29,7 +29,7 @@ def machine() -> str:
             f"{platform.python_version()}")
 
 
-BENCHES = ("stack", "ingest", "encoders", "vectors", "classification")
+BENCHES = ("stack", "ingest", "encoders", "vectors", "classification", "quality")
 
 
 def main() -> None:
@@ -51,6 +51,9 @@ def main() -> None:
     if "classification" in wanted:
         print("\n## Classification accuracy (tests/bench/classification.py)\n")
         print(classification.measure(settings), flush=True)
+    if "quality" in wanted:
+        print("\n## Search quality: keyword, semantic, hybrid (tests/bench/quality.py)\n")
+        print(quality.measure(settings), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 from elasticsearch import Elasticsearch
+from PIL import Image
 
 from indexing.aliases import assets_alias, ensure_assets_index
 from indexing.bulk import index_documents
+from indexing.encoders import Modality, build_encoder
+from indexing.encoders.base import info
 from indexing.enrich import Enricher
 from indexing.query import Filters, Mode, Sort
 from schemas.asset import AssetRecord
 from services.search import CursorError, Page, Query, Searcher
 from services.settings import Settings
-from tests.factories import make_asset
+from tests.factories import build_tiny_clip, image_record, make_asset, make_image
 from tests.helpers import assert_problem
 
 RECORDS = [  # (object id, title_zh, title_en, category (survey name), period, licence)
@@ -120,6 +125,34 @@ def test_a_hybrid_walk_returns_the_fused_window_then_every_other_keyword_match_o
     assert len(seen) == len(set(seen))
     assert set(_ids(keyword)) <= set(seen)
     assert len(seen) >= 5  # the semantic window (5) is walked too
+
+
+def test_with_a_clip_image_encoder_text_queries_also_search_the_image_vectors(
+    es: Elasticsearch, settings: Settings, enricher: Enricher, tmp_path: Path, unique: str
+) -> None:
+    clip = build_encoder(f"st:{build_tiny_clip(tmp_path / 'clip')}", Modality.IMAGE, settings.models)
+    scoped = settings.model_copy(update={"es": settings.es.model_copy(update={"index_prefix": f"test-{unique}"})})
+    alias = ensure_assets_index(es, scoped, {"text": info(enricher.text), "image": info(clip)})
+    paths = [make_image(tmp_path / f"p{i}.jpg", seed=200 + i) for i in range(6)]
+    vectors = clip.encode([Image.open(p) for p in paths])
+    docs = [make_asset(object_id=f"C-{i}", title_zh=None, title_en="Untitled", has_image=True,
+                       images=[image_record(p, [float(x) for x in v])]) for i, (p, v) in enumerate(zip(
+                           paths, vectors, strict=True))]
+    query = "a round red vase"
+    nearest = int(np.argmax(vectors @ clip.encode_text([query])[0]))  # exact, in numpy
+    try:
+        index_documents(es, alias, [(str(d["asset_id"]), d) for d in docs])
+        es.indices.refresh(index=alias)
+        page = Searcher(es, scoped, text=enricher.text, image=clip).search(
+            Query(query, Mode.SEMANTIC, Filters(), Sort.RELEVANCE, 10))
+    finally:
+        es.indices.delete(index=f"{alias}-v*", allow_no_indices=True)
+
+    # These records have no text vectors: everything found came through the image leg, queried with the
+    # CLIP text vector, and its first result is the exact nearest image.
+    assert page.hits[0]["record"]["object_id"] == f"C-{nearest}"
+    assert page.hits[0]["ranks"] == {"image": 1}
+    assert len(page.hits) == 6
 
 
 def test_cursors_that_are_malformed_or_from_another_query_are_refused(es: Elasticsearch, scoped: Settings) -> None:
