@@ -5,6 +5,7 @@ Run with `uvicorn services.gateway.app:create_app --factory` (deploy/local does)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,19 @@ from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
 from services.workflows import AirflowClient
 
+log = logging.getLogger(__name__)
+
+
+def _warm_models() -> None:
+    """Load the query encoders once, in the background, when the gateway starts."""
+    from indexing.encoders import image_encoder, text_encoder
+
+    try:
+        text_encoder()
+        image_encoder()
+    except Exception:  # search answers with the error then; the gateway itself stays up
+        log.exception("could not load the search encoders")
+
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
@@ -31,9 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.s3 = make_s3_client(settings.s3)
         app.state.s3_probe = make_s3_client(settings.s3, timeout_s=settings.gateway.readiness_timeout_s)
         app.state.airflow = AirflowClient(settings.airflow)
+        warm = asyncio.create_task(asyncio.to_thread(_warm_models))  # the first search need not wait for them
         try:
             yield
         finally:
+            warm.cancel()
             app.state.es.close()
             app.state.airflow.close()
 

@@ -195,6 +195,9 @@ def run_set(es: Elasticsearch, settings: Settings, ds: EvalSet) -> SetResult:
         if result.failed:
             raise RuntimeError(f"{len(result.failed)} documents refused, e.g. {next(iter(result.failed.values()))}")
         es.indices.refresh(index=alias)
+        # One segment, so that each page (each with its own point in time) searches the same HNSW graph and
+        # records with identical text keep one order: semantic and hybrid are then comparable query by query.
+        es.indices.forcemerge(index=alias, max_num_segments=1)
         searcher = _ClosingSearcher(es, scoped)
         outcomes = []
         for n, eq in enumerate(ds.queries, start=1):
@@ -262,11 +265,11 @@ def _diagnosis(r: SetResult) -> list[str]:
     for o in worse:
         lost_to[max((Mode.KEYWORD, Mode.SEMANTIC), key=lambda m: o.score(m, "nDCG@10"))] += 1
     matched = [o.keyword_total for o in r.outcomes]
+    below = f" ({', '.join(f'{n} below {m}' for m, n in lost_to.most_common())})" if lost_to else ""
     lines = [f"BM25 matched nothing for {len(no_keyword)}/{len(r.outcomes)} queries (median matches "
              f"{sorted(matched)[len(matched) // 2]} of {r.records} records); on those, hybrid's top 10 equals "
              f"semantic's for {same}/{len(no_keyword)}. Per query (nDCG@10), hybrid is below the better single mode "
-             f"on {len(worse)} ({', '.join(f'{n} of them below {m}' for m, n in lost_to.most_common())}) and above "
-             f"both on {len(better)}."]
+             f"on {len(worse)}{below} and above both on {len(better)}."]
     if worse:
         worst = sorted(worse, key=lambda o: (o.score(Mode.HYBRID, "nDCG@10")
                                              - max(o.score(m, "nDCG@10") for m in (Mode.KEYWORD, Mode.SEMANTIC)),
@@ -292,7 +295,8 @@ def report(settings: Settings, results: Sequence[SetResult], elapsed: float) -> 
     method = (
         f"Each set is ingested into its own temporary index (unique `es.index_prefix`, deleted afterwards): rows read "
         f"by the ingestion reader, turned into AssetRecords and enriched by the production `Enricher` "
-        f"({settings.models.text_encoder} text vectors of `embedding_text`; no images, no OCR), and every query runs "
+        f"({settings.models.text_encoder} text vectors of `embedding_text`; no images, no OCR), force-merged to one "
+        f"segment, and every query runs "
         f"through `Searcher.search` in each mode (first page of {K}, relevance order, no filters; semantic and hybrid "
         f"with `semantic_window` {s.semantic_window}, num_candidates {s.num_candidates}, "
         f"{s.vector_index_type}; hybrid = RRF with k = {RRF_K}). "
