@@ -20,6 +20,7 @@ RRF_K = 60  # the constant of reciprocal-rank fusion (Cormack et al. 2009)
 # Fields BM25 searches, with boosts; each language analysed by its own analyzer (indexing/analysis.py).
 KEYWORD_FIELDS = ["title_zh^3", "title_en^3", "original_title^2", "description_zh", "description_en",
                   "creator^2", "period", "provenance", "ai.ocr_text^0.5"]
+MINIMUM_SHOULD_MATCH = "2<70%"  # up to 2 terms: all; more: 70 % of them
 HIGHLIGHT_FIELDS = ["title_zh", "title_en", "description_zh", "description_en", "ai.ocr_text"]
 # Facets: name → field. Counts come from the same filtered query as the hits.
 FACETS = {"category": "category_ids", "material": "material_ids", "institution": "institution",
@@ -80,8 +81,10 @@ def filter_clause(filters: Filters, visibility: dict[str, Any] | None) -> list[d
 def keyword_query(q: str | None, filters: Filters, visibility: dict[str, Any] | None) -> dict[str, Any]:
     must: list[dict[str, Any]] = []
     if q:
+        # Most of a longer query's terms must match in one field: otherwise one shared character (元 of
+        # 开元通宝 in a record dated 元) is a keyword match, and fusion ranks it above the right answer.
         must.append({"multi_match": {"query": q, "fields": KEYWORD_FIELDS, "type": "best_fields",
-                                     "tie_breaker": 0.3}})
+                                     "tie_breaker": 0.3, "minimum_should_match": MINIMUM_SHOULD_MATCH}})
     return {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clause(filters, visibility)}}
 
 
