@@ -23,7 +23,7 @@ KEYWORD_FIELDS = ["title_zh^3", "title_en^3", "original_title^2", "description_z
 MINIMUM_SHOULD_MATCH = "2<70%"  # up to 2 terms: all; more: 70 % of them
 HIGHLIGHT_FIELDS = ["title_zh", "title_en", "description_zh", "description_en", "ai.ocr_text"]
 # Facets: name → field. Counts come from the same filtered query as the hits.
-FACETS = {"category": "category_ids", "material": "material_ids", "institution": "institution",
+FACETS = {"category": "category_ids", "material": "material_ids", "institution": "institution", "region": "region",
           "department": "department", "licence": "licence.code", "reusable": "licence.reusable",
           "has_image": "has_image", "period": "period_norm.period_id"}
 SOURCE_EXCLUDES = ["text_vector", "images.vector"]
@@ -47,6 +47,7 @@ class Filters(BaseModel):
     category: list[str] = Field(default_factory=list, description="Taxonomy category ids.")
     material: list[str] = Field(default_factory=list, description="Taxonomy material ids.")
     institution: list[str] = Field(default_factory=list)
+    region: list[str] = Field(default_factory=list, description="ISO 3166 codes of the holding institutions.")
     department: list[str] = Field(default_factory=list)
     licence: list[str] = Field(default_factory=list, description="Licence codes (CC0, CC-BY-4.0, InC…).")
     reusable: bool | None = Field(None, description="Only openly reusable licences (CC0, PDM, NoC-*, BY, BY-SA).")
@@ -57,7 +58,7 @@ class Filters(BaseModel):
     def clauses(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for name, path in (("category", "category_ids"), ("material", "material_ids"),
-                           ("institution", "institution"), ("department", "department"),
+                           ("institution", "institution"), ("region", "region"), ("department", "department"),
                            ("licence", "licence.code")):
             if values := getattr(self, name):
                 out.append({"terms": {path: values}})

@@ -117,6 +117,7 @@ class AIRecord(BaseModel):
 class AssetRecord(ManifestRow):
     asset_id: str = Field(description="uuid5 of institution and object id, hex.")
     institution: str = Field(description="Id of the holding institution.")
+    region: str | None = Field(None, description="Region of the holding institution (ISO 3166: CN, CN-BJ, GB…).")
     batch_id: str = Field(description="The batch that last wrote this record.")
     images: list[ImageRecord] = Field(default_factory=list, description="Stored images, in manifest order.")
     has_image: bool = Field(False, description="Whether at least one image was stored.")

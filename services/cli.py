@@ -59,7 +59,7 @@ def ready(as_json: bool = typer.Option(False, "--json", help="Print the raw /rea
     raise typer.Exit(0 if body["status"] == "ok" else 1)
 
 
-DEMO_BATCHES = (("bilingual", "wenyuan-demo"), ("tate", "tate"))
+DEMO_BATCHES = (("bilingual", "wenyuan-demo", "CN-BJ"), ("tate", "tate", "GB-LND"))
 
 
 @app.command()
@@ -72,13 +72,13 @@ def demo(skip_ingest: bool = typer.Option(False, help="Only print where the stac
 
         uploader = Uploader(settings.gateway.public_url)
         try:
-            for name, institution in DEMO_BATCHES:
+            for name, institution, region in DEMO_BATCHES:
                 folder = SAMPLES_DIR / name / "batch"
                 listed, drawn = build_batch(folder)
                 console.rule(f"sample batch {name}: {listed} images ({drawn} drawn now), institution {institution}")
                 check = check_folder(folder)
                 _print_local_check(folder, check)
-                batch_id = _send(uploader, folder, institution, check, None)
+                batch_id = _send(uploader, folder, institution, check, None, region)
                 batch = _follow(uploader, batch_id)
                 (folder / STATE_FILE).unlink(missing_ok=True)
                 _print_outcome(uploader, batch)
@@ -137,6 +137,7 @@ def upload(
     strict: bool = typer.Option(False, "--strict", help="Stop before uploading if any row has an error."),
     gateway: str = typer.Option(None, help="Gateway URL (default: WENYUAN_GATEWAY__PUBLIC_URL)."),
     max_file_size: int = typer.Option(None, help="Reject files larger than this many bytes in this batch."),
+    region: str = typer.Option(None, "--region", help="Your institution's region, ISO 3166 (CN, CN-BJ, GB…)."),
 ) -> None:
     """Upload a digitisation batch: validate locally, send files (resumable), submit for ingestion."""
     check = check_folder(folder)
@@ -145,7 +146,7 @@ def upload(
         raise typer.Exit(1)
     uploader = Uploader(gateway or get_settings().gateway.public_url)
     try:
-        batch_id = _send(uploader, folder, institution, check, max_file_size)
+        batch_id = _send(uploader, folder, institution, check, max_file_size, region)
         console.print(f"submitted; follow with: wenyuan batch {batch_id}")
         if wait:
             batch = _follow(uploader, batch_id)
@@ -159,9 +160,10 @@ def upload(
         uploader.close()
 
 
-def _send(uploader: Uploader, folder: Path, institution: str, check: LocalCheck, max_file_size: int | None) -> str:
+def _send(uploader: Uploader, folder: Path, institution: str, check: LocalCheck, max_file_size: int | None,
+          region: str | None = None) -> str:
     """Upload the folder's files with a progress bar (skipping those already staged) and submit the batch."""
-    uploads = uploader.targets(folder, institution, check, max_file_bytes=max_file_size)
+    uploads = uploader.targets(folder, institution, check, max_file_bytes=max_file_size, region=region)
     batch_id = str(uploads["batch"]["batch_id"])
     console.print(f"batch [bold]{batch_id}[/bold]")
     locals_ = [check.manifest, *check.files]

@@ -103,7 +103,7 @@ class Uploader:
         return resp.json()
 
     def targets(self, folder: Path, institution: str, check: LocalCheck, *,
-                max_file_bytes: int | None = None) -> dict[str, Any]:
+                max_file_bytes: int | None = None, region: str | None = None) -> dict[str, Any]:
         body = {"manifest": {"name": check.manifest.name, "size": check.manifest.stat().st_size},
                 "files": [{"path": p.relative_to(folder).as_posix(), "size": p.stat().st_size} for p in check.files]}
         state_path = folder / STATE_FILE
@@ -113,6 +113,8 @@ class Uploader:
         create: dict[str, Any] = {"institution": institution, **body}
         if max_file_bytes is not None:
             create["max_file_bytes"] = max_file_bytes
+        if region is not None:
+            create["region"] = region
         uploads = dict(self._call("POST", "/v1/batches", json=create))
         state_path.write_text(json.dumps({"batch_id": uploads["batch"]["batch_id"], "institution": institution}))
         return uploads

@@ -49,6 +49,7 @@ class BatchCounts(BaseModel):
 class BatchRecord(BaseModel):
     batch_id: str
     institution: str
+    region: str | None = Field(None, description="Region of the institution (ISO 3166), given to its assets.")
     state: BatchState = BatchState.CREATED
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     updated_at: datetime = Field(default_factory=lambda: datetime.now(UTC))

@@ -95,7 +95,7 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
             results.append(rejection(row, record.object_id, errors, paths))
             continue
         asset = derive(AssetRecord(**record.model_dump(), asset_id=asset_id_for(institution, record.object_id),
-                                   institution=institution, batch_id=batch_id, images=images,
+                                   institution=institution, region=batch.region, batch_id=batch_id, images=images,
                                    has_image=bool(images), ingested_at=datetime.now(UTC)))
         results.append({"row": row, "object_id": record.object_id, "status": "stored", "asset_id": asset.asset_id,
                         "paths": [m.path for m in record.media], "document": asset.model_dump(mode="json")})

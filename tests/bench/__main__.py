@@ -14,7 +14,15 @@ from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
-from tests.bench import classification, encoders, ingest, quality, stack_memory, vectors  # needs stacklib on the path
+from tests.bench import (  # needs stacklib on the path
+    classification,
+    encoders,
+    ingest,
+    latency,
+    quality,
+    stack_memory,
+    vectors,
+)
 
 
 def machine() -> str:
@@ -29,7 +37,7 @@ def machine() -> str:
             f"{platform.python_version()}")
 
 
-BENCHES = ("stack", "ingest", "encoders", "vectors", "classification", "quality")
+BENCHES = ("stack", "ingest", "encoders", "vectors", "classification", "quality", "latency")
 
 
 def main() -> None:
@@ -54,6 +62,9 @@ def main() -> None:
     if "quality" in wanted:
         print("\n## Search quality: keyword, semantic, hybrid (tests/bench/quality.py)\n")
         print(quality.measure(settings), flush=True)
+    if "latency" in wanted:
+        print("\n## Search latency at 100,000 assets (tests/bench/latency.py)\n")
+        print(latency.measure(settings), flush=True)
 
 
 if __name__ == "__main__":

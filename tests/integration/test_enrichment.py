@@ -43,7 +43,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Itera
     make_image(folder / "images/e3.jpg", seed=13)
     write_manifest(folder, ROWS, HEADER)
     institution = f"enrich-{abs(hash(folder)) % 10**8}"
-    result, _ = ingest(uploader := Uploader(settings.gateway.public_url), folder, institution)
+    result, _ = ingest(uploader := Uploader(settings.gateway.public_url), folder, institution, region="CN-SH")
     uploader.close()
     assert result["state"] == "succeeded", result
     yield institution, folder
@@ -63,6 +63,7 @@ def test_every_asset_gets_a_text_vector_image_vectors_and_labels_recorded_with_t
 
     assert set(docs) == {"E-1", "E-2", "E-3"}
     for doc in docs.values():
+        assert doc["region"] == "CN-SH"  # the batch's region
         assert len(doc["text_vector"]) == 512
         assert doc["ai"]["text_encoder"]["name"] == "use-multilingual-v3"
         assert doc["ai"]["image_encoder"] == {"name": "efficientnet-lite0", "version": "57934424", "dimension": 1280}
@@ -70,8 +71,10 @@ def test_every_asset_gets_a_text_vector_image_vectors_and_labels_recorded_with_t
         kinds = {label["kind"] for label in doc["ai"]["labels"]}
         assert kinds == {"category", "material"}
         assert all(0 < label["confidence"] <= 1 and label["status"] == "suggested" for label in doc["ai"]["labels"])
-    porcelain = [label for label in docs["E-1"]["ai"]["labels"] if label["kind"] == "category"]
-    assert porcelain[0]["id"] == "porcelain"
+    # Among the top labels (kNN votes from whatever curator-labelled neighbours the shared index holds may
+    # reorder them on a machine that has run other tests, so not necessarily first).
+    categories = [label["id"] for label in docs["E-1"]["ai"]["labels"] if label["kind"] == "category"]
+    assert "porcelain" in categories
     assert docs["E-1"]["category_ids"] == ["porcelain"]  # curator data, from the catalogue's 瓷器
     assert docs["E-3"]["category_ids"] == ["bronze"] and docs["E-3"]["material_ids"] == ["copper"]
 

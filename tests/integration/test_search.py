@@ -45,7 +45,8 @@ def scoped(settings: Settings, es: Elasticsearch, enricher: Enricher) -> Iterato
     scoped = settings.model_copy(update={"es": es_settings, "search": search})
     alias = ensure_assets_index(es, scoped, enricher.encoders)
     assets = [AssetRecord.model_validate(make_asset(object_id=o, title_zh=zh, title_en=en, category=c, period=p,
-                                                    licence=lic, institution="search-museum"))
+                                                    licence=lic, institution="search-museum",
+                                                    region="CN-BJ" if zh else "GB-LND"))
               for o, zh, en, c, p, lic in RECORDS]
     enriched = Enricher(scoped, None, None, text=enricher.text, image=enricher.image, use_ocr=False).enrich(assets)
     index_documents(es, alias, [(a.asset_id, a.model_dump(mode="json")) for a in enriched])
@@ -105,6 +106,8 @@ def test_filters_and_facets_count_the_same_filtered_set(es: Elasticsearch, scope
     assert facets["licence"] == {"CC0": 4, "CC-BY-4.0": 1}
     assert facets["category"]["porcelain"] == 2
     assert sorted(_ids(bronze)) == ["S-3", "S-4"]  # 商 and "Shang dynasty" both overlap −1300…−1100
+    assert facets["region"] == {"CN-BJ": 3, "GB-LND": 2}
+    assert sorted(_ids(_search(es, scoped, None, Mode.KEYWORD, region=["GB-LND"], reusable=True))) == ["S-2", "S-4"]
 
 
 def test_a_hybrid_walk_returns_the_fused_window_then_every_other_keyword_match_once(

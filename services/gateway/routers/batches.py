@@ -37,6 +37,9 @@ router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
 class BatchCreate(BaseModel):
     institution: str = Field(description="Id of the uploading institution (lower-case letters, digits, '-').")
+    region: str | None = Field(None, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
+                               description="The institution's region, ISO 3166-1 or 3166-2 (CN, CN-BJ, GB-LND). Until "
+                                           "organisations exist (issue 6) the uploader states it.")
     manifest: ManifestToUpload
     files: list[FileToUpload] = Field(default_factory=list, max_length=200_000)
     max_file_bytes: int | None = Field(None, ge=1, description="Reject files above this size in this batch "
@@ -95,7 +98,8 @@ def create_batch(body: BatchCreate, s3: S3Dep, settings: SettingsDep) -> BatchUp
     if body.max_file_bytes is not None and body.max_file_bytes > limit:
         raise InvalidRequest(f"max_file_bytes may only lower the service's limit of {limit} bytes",
                              errors=[{"field": "body.max_file_bytes", "reason": f"must be at most {limit}"}])
-    batch = BatchRecord(batch_id=new_batch_id(), institution=body.institution, manifest_name=body.manifest.name,
+    batch = BatchRecord(batch_id=new_batch_id(), institution=body.institution, region=body.region,
+                        manifest_name=body.manifest.name,
                         max_file_bytes=body.max_file_bytes)
     save_batch(s3, settings.s3, batch)
     manifest, files = upload_targets(s3, settings, batch.batch_id, body.manifest, body.files)

@@ -52,6 +52,7 @@ def search_filters(
     category: Annotated[list[str], Query(description="Taxonomy category ids (repeat for OR).")] = [],  # noqa: B006
     material: Annotated[list[str], Query(description="Taxonomy material ids.")] = [],  # noqa: B006
     institution: Annotated[list[str], Query()] = [],  # noqa: B006
+    region: Annotated[list[str], Query(description="ISO 3166 codes: CN, CN-BJ, GB…")] = [],  # noqa: B006
     department: Annotated[list[str], Query()] = [],  # noqa: B006
     licence: Annotated[list[str], Query(description="Licence codes: CC0, CC-BY-4.0, InC…")] = [],  # noqa: B006
     reusable: Annotated[bool | None, Query(description="Only openly reusable licences.")] = None,
@@ -60,7 +61,8 @@ def search_filters(
     year_to: Annotated[int | None, Query(description="… to this year.")] = None,
 ) -> Filters:
     """The filters every search route takes, as query parameters."""
-    return Filters(category=category, material=material, institution=institution, department=department,
+    return Filters(category=category, material=material, institution=institution, region=region,
+                   department=department,
                    licence=licence, reusable=reusable, has_image=has_image, year_from=year_from, year_to=year_to)
 
 
