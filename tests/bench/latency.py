@@ -810,8 +810,9 @@ def report(settings: Settings, r: Results) -> str:
         f"{PAGE_SIZE}; {N_WARMUP} other queries first as warm-up. Image search: {N_IMAGES} different 320×240 JPEGs "
         f"(tests/factories.make_image), {N_QUERIES} requests round-robin, multipart `file`. Sequential: one httpx "
         f"client, keep-alive, one request at a time; round-trip is its wall time; ES took is the page's `took_ms` "
-        f"(Elasticsearch's own time summed over the page's requests). Encoding is timed apart in the bench process "
-        f"(`text_encoder().encode([q])` per query; for images the gateway's own `_open_upload` decode + "
+        f"(Elasticsearch's own time summed over the page's requests). Encoding is timed in the bench process just "
+        f"before each gateway request, under the same load (`text_encoder().encode([q])`; for images the "
+        f"gateway's own `_open_upload` decode + "
         f"`image_encoder().encode([img])`); gateway overhead = median over requests of round-trip − took − encoding "
         f"of the same query. The image route reports no `took`: its ES column and overhead use the `took` of the "
         f"same kNN sent straight to Elasticsearch for the same picture (raw table). Gateway: {r.gateway}; hybrid "
@@ -860,6 +861,20 @@ def report(settings: Settings, r: Results) -> str:
     lines += ["", "HTTP + FastAPI + response validation/serialisation (gateway round-trip p50 − in-process "
                   "Searcher p50): " + ", ".join(f"{m} {seq_rt[m] - in_proc[m]:.1f} ms" for m in in_proc
                                                  if m in seq_rt) + "."]
+    def raw_took(prefix: str) -> float:
+        return next((_median(row.took) for row in r.raw if row.name.startswith(prefix)), float("nan"))
+
+    hybrid = r.seq.get("hybrid")
+    if hybrid and hybrid.round_trip:
+        lines += ["", f"**Where the hybrid time goes (p50):** round-trip {_median(hybrid.round_trip):.0f} ms, of which "
+                      f"Elasticsearch {_median(hybrid.took):.0f} ms (its legs sent alone: kNN k={s.semantic_window} "
+                      f"{raw_took('hybrid kNN leg'):.0f} ms, keyword top {s.semantic_window} "
+                      f"{raw_took('hybrid keyword leg'):.0f} ms, facets {raw_took('facets'):.0f} ms; a k={PAGE_SIZE} "
+                      f"kNN takes {raw_took(f'kNN text_vector k={PAGE_SIZE}'):.0f} ms), query encoding "
+                      f"{_median(r.encoding.get('hybrid', [])):.0f} ms, and "
+                      f"{_overhead(hybrid, r.encoding.get('hybrid', []), hybrid.took, False):.0f} ms in the gateway "
+                      f"(HTTP, opening the point in time, JSON of the two {s.semantic_window}-hit legs, fusion, "
+                      f"hydration, response)."]
     lines += ["", f"Throughput: {WRK_CONNECTIONS} concurrent connections for {WRK_SECONDS} s per mode against "
                   f"`GET /v1/search`, rotating through the {N_QUERIES} queries (filtered to `{INSTITUTION}`), on "
                   f"loopback; wrk `-t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{WRK_SECONDS}s --latency --timeout 60s` "
