@@ -8,12 +8,15 @@
 
 Pages are cursors: a point in time (PIT) keeps the view stable while a client walks; the cursor
 holds the PIT, the position and a hash of the query, so it cannot be replayed against another query.
+A first page reads the live index and opens a PIT only when it hands out a `next` cursor (most
+searches never ask for a second page); the last page of a walk closes it.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -60,7 +63,7 @@ class Query:
 
 @dataclass
 class Cursor:
-    pit: str
+    pit: str | None
     fingerprint: str
     offset: int = 0  # position in the fused / semantic window
     after: list[Any] | None = None  # search_after of the keyword leg (keyword mode, or the hybrid tail)
@@ -80,7 +83,8 @@ class Cursor:
             after = data["a"]
             if after is not None and not isinstance(after, list):
                 raise TypeError("after")
-            return cls(pit=str(data["pit"]), fingerprint=str(data["fp"]), offset=int(data["o"]), after=after,
+            return cls(pit=str(data["pit"]) if data["pit"] else None, fingerprint=str(data["fp"]),
+                       offset=int(data["o"]), after=after,
                        tail=bool(data["t"]))
         except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CursorError):
@@ -125,25 +129,39 @@ class Searcher:
     # -- cursors ---------------------------------------------------------------------------------
 
     def _open(self, query: Query, cursor: str | None) -> Cursor:
-        if cursor is None:
-            pit = self.es.open_point_in_time(index=self.index, keep_alive=PIT_KEEP_ALIVE)["id"]
-            return Cursor(pit=pit, fingerprint=query.fingerprint())
+        if cursor is None:  # a first page needs no point in time; one opens when a next page is promised
+            return Cursor(pit=None, fingerprint=query.fingerprint())
         state = Cursor.decode(cursor)
         if state.fingerprint != query.fingerprint():
             raise CursorError("this cursor belongs to another query: send the same q, mode, filters and sort "
                               "with it, or start again without a cursor")
         return state
 
-    def _pit(self, state: Cursor) -> dict[str, Any]:
-        return {"id": state.pit, "keep_alive": PIT_KEEP_ALIVE}
+    def _target(self, state: Cursor) -> dict[str, Any]:
+        """Where a request searches: the cursor's point in time, or the alias on a first page."""
+        if state.pit is None:
+            return {"index": self.index}
+        return {"pit": {"id": state.pit, "keep_alive": PIT_KEEP_ALIVE}}
+
+    def _next(self, state: Cursor, **position: Any) -> str:
+        """The cursor of the next page, opening the point in time it will read from if none is open yet."""
+        if state.pit is None:
+            state.pit = self.es.open_point_in_time(index=self.index, keep_alive=PIT_KEEP_ALIVE)["id"]
+        return Cursor(state.pit, state.fingerprint, **position).encode()
+
+    def _close(self, state: Cursor) -> None:
+        """The walk is over: free the point in time now rather than when it expires."""
+        if state.pit is not None:
+            with contextlib.suppress(NotFoundError):
+                self.es.close_point_in_time(id=state.pit)
 
     # -- legs ------------------------------------------------------------------------------------
 
     def _sort(self, query: Query) -> list[Any]:
         if query.sort is Sort.RELEVANCE:
-            return [{"_score": "desc"}, {"_shard_doc": "asc"}]
+            return [{"_score": "desc"}, {"asset_id": "asc"}]
         order = "asc" if query.sort is Sort.DATE_ASC else "desc"
-        return [{"period_norm.start": {"order": order, "missing": "_last"}}, {"_shard_doc": "asc"}]
+        return [{"period_norm.start": {"order": order, "missing": "_last"}}, {"asset_id": "asc"}]
 
     def _keyword(self, query: Query, state: Cursor, size: int, visibility: dict[str, Any] | None, *,
                  highlight: bool = True, exclude: list[str] | None = None, source: bool = True) -> dict[str, Any]:
@@ -151,7 +169,7 @@ class Searcher:
         if exclude:
             body_query["bool"]["must_not"] = [{"ids": {"values": exclude}}]
         params: dict[str, Any] = {"query": body_query, "size": size, "sort": self._sort(query),
-                                  "pit": self._pit(state),
+                                  **self._target(state),
                                   "source": {"excludes": SOURCE_EXCLUDES} if source else False,
                                   "track_total_hits": True}
         if state.after is not None:
@@ -169,8 +187,8 @@ class Searcher:
         else:
             field_name, vector = "text_vector", self.text.encode([query.q or ""])[0]
         knn = knn_clause(field_name, vector, k, self.settings.search.num_candidates, query.filters, visibility)
-        return dict(self.es.search(knn=knn, size=k, pit=self._pit(state), source=False,
-                                   sort=[{"_score": "desc"}, {"_shard_doc": "asc"}]))
+        return dict(self.es.search(knn=knn, size=k, source=False, sort=[{"_score": "desc"}, {"asset_id": "asc"}],
+                                   **self._target(state)))
 
     def _hydrate(self, query: Query, state: Cursor, ids: list[str], visibility: dict[str, Any] | None
                  ) -> tuple[dict[str, dict[str, Any]], int]:
@@ -180,7 +198,7 @@ class Searcher:
         should = keyword_query(query.q, Filters(), None)["bool"]["must"] if query.q else []
         body = {"bool": {"filter": [{"ids": {"values": ids}}, *([visibility] if visibility else [])],
                          "should": should}}
-        resp = self.es.search(query=body, size=len(ids), pit=self._pit(state), source={"excludes": SOURCE_EXCLUDES},
+        resp = self.es.search(query=body, size=len(ids), source={"excludes": SOURCE_EXCLUDES}, **self._target(state),
                               highlight={"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2,
                                          "fragment_size": 120} if query.q else None)
         return {h["_id"]: h for h in resp["hits"]["hits"]}, int(resp["took"])
@@ -188,7 +206,7 @@ class Searcher:
     def _facets(self, query: Query, state: Cursor, visibility: dict[str, Any] | None) -> dict[str, Any]:
         return dict(self.es.search(query=keyword_query(query.q if query.mode is not Mode.SEMANTIC else None,
                                                        query.filters, visibility),
-                                   size=0, aggs=facet_aggs(), pit=self._pit(state), track_total_hits=True))
+                                   size=0, aggs=facet_aggs(), track_total_hits=True, **self._target(state)))
 
     # -- pages -----------------------------------------------------------------------------------
 
@@ -196,8 +214,12 @@ class Searcher:
         state = self._open(query, cursor)
         try:
             if query.mode is Mode.KEYWORD or not query.q:
-                return self._keyword_page(query, state, visibility, first=cursor is None)
-            return self._ranked_page(query, state, visibility, first=cursor is None)
+                page = self._keyword_page(query, state, visibility, first=cursor is None)
+            else:
+                page = self._ranked_page(query, state, visibility, first=cursor is None)
+            if page.next is None:
+                self._close(state)
+            return page
         except NotFoundError as exc:  # the PIT expired or was closed
             raise CursorError("the cursor has expired (a search stays open 5 minutes after each page); "
                               "start the search again") from exc
@@ -213,8 +235,7 @@ class Searcher:
             facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
         nxt = None
         if len(resp["hits"]["hits"]) == query.size:
-            nxt = Cursor(resp.get("pit_id", state.pit), state.fingerprint,
-                         after=resp["hits"]["hits"][-1]["sort"]).encode()
+            nxt = self._next(state, after=resp["hits"]["hits"][-1]["sort"])
         return Page(hits, resp["hits"]["total"]["value"], facets, nxt, took)
 
     def _window(self, query: Query, state: Cursor, visibility: dict[str, Any] | None
@@ -256,13 +277,13 @@ class Searcher:
             hits = [self._hit(records[i], by_id[i]["ranks"], by_id[i]["score"]) for i in page_ids if i in records]
             offset = state.offset + len(page_ids)
             if offset < len(ids):
-                return Page(hits, total, facets, Cursor(state.pit, state.fingerprint, offset=offset).encode(), took)
+                return Page(hits, total, facets, self._next(state, offset=offset), took)
             if query.mode is Mode.SEMANTIC:
                 return Page(hits, total, facets, None, took)
         # Hybrid, window walked: the rest of the keyword matches follow, in keyword order.
         need = query.size - len(hits)
         if need == 0:
-            return Page(hits, total, facets, Cursor(state.pit, state.fingerprint, tail=True).encode(), took)
+            return Page(hits, total, facets, self._next(state, tail=True), took)
         tail = self._keyword(query, Cursor(state.pit, state.fingerprint, after=state.after), need, visibility,
                              exclude=ids)
         took += tail["took"]
@@ -270,12 +291,12 @@ class Searcher:
         hits += [self._hit(h, {"keyword": None}) for h in tail_hits]
         nxt = None
         if len(tail_hits) == need:
-            nxt = Cursor(state.pit, state.fingerprint, after=tail_hits[-1]["sort"], tail=True).encode()
+            nxt = self._next(state, after=tail_hits[-1]["sort"], tail=True)
         return Page(hits, total, facets, nxt, took)
 
     def _keyword_total(self, query: Query, state: Cursor, visibility: dict[str, Any] | None) -> int:
         resp = self.es.search(query=keyword_query(query.q, query.filters, visibility), size=0,
-                              pit=self._pit(state), track_total_hits=True)
+                              track_total_hits=True, **self._target(state))
         return int(resp["hits"]["total"]["value"])
 
     @staticmethod

@@ -143,7 +143,7 @@ class ModelSettings(BaseModel):
 
 class SearchSettings(BaseModel):
     num_candidates: int = Field(100, description="kNN num_candidates per shard (HNSW candidates examined).")
-    semantic_window: int = Field(1000, description="Results a semantic search returns, and the depth of each "
+    semantic_window: int = Field(100, description="Results a semantic search returns, and the depth of each "
                                                    "leg fused by a hybrid search (then keyword matches follow).")
     max_page_size: int = Field(100, description="Largest page a search returns.")
     max_image_upload_bytes: int = Field(20 * 1024 * 1024, description="Largest image accepted by image search.")
