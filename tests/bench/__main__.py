@@ -6,10 +6,11 @@ import os
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from services.settings import get_settings
+from services.settings import Settings, get_settings
 from tests.helpers import ROOT
 
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
@@ -37,34 +38,29 @@ def machine() -> str:
             f"{platform.python_version()}")
 
 
-BENCHES = ("stack", "ingest", "encoders", "vectors", "classification", "quality", "latency")
+# name → (section title, the module's entry point); `make bench` runs them all, in this order.
+BENCHES: dict[str, tuple[str, Callable[[Settings], str]]] = {
+    "stack": ("Resident memory of the running stack (tests/bench/stack_memory.py)", stack_memory.report),
+    "ingest": ("Ingestion through the real DAG (tests/bench/ingest.py)", ingest.measure),
+    "encoders": ("Encoders: raw throughput against inside the pipeline (tests/bench/encoders.py)", encoders.measure),
+    "vectors": ("Vector search: HNSW recall against exact search (tests/bench/vectors.py)", vectors.measure),
+    "classification": ("Classification accuracy (tests/bench/classification.py)", classification.measure),
+    "quality": ("Search quality: keyword, semantic, hybrid (tests/bench/quality.py)", quality.measure),
+    "latency": ("Search latency at 100,000 assets (tests/bench/latency.py)", latency.measure),
+}
 
 
 def main() -> None:
     wanted = sys.argv[1:] or list(BENCHES)
+    unknown = [name for name in wanted if name not in BENCHES]
+    if unknown:
+        sys.exit(f"unknown benchmark {', '.join(unknown)}: choose from {', '.join(BENCHES)}")
     settings = get_settings()
     print(f"Machine: {machine()}\n")
-    if "stack" in wanted:
-        print("## Resident memory of the running stack (tests/bench/stack_memory.py)\n")
-        print(stack_memory.report(settings), flush=True)
-    if "ingest" in wanted:
-        print("\n## Ingestion through the real DAG (tests/bench/ingest.py)\n")
-        print(ingest.measure(settings), flush=True)
-    if "encoders" in wanted:
-        print("\n## Encoders: raw throughput against inside the pipeline (tests/bench/encoders.py)\n")
-        print(encoders.measure(settings), flush=True)
-    if "vectors" in wanted:
-        print("\n## Vector search: HNSW recall against exact search (tests/bench/vectors.py)\n")
-        print(vectors.measure(settings), flush=True)
-    if "classification" in wanted:
-        print("\n## Classification accuracy (tests/bench/classification.py)\n")
-        print(classification.measure(settings), flush=True)
-    if "quality" in wanted:
-        print("\n## Search quality: keyword, semantic, hybrid (tests/bench/quality.py)\n")
-        print(quality.measure(settings), flush=True)
-    if "latency" in wanted:
-        print("\n## Search latency at 100,000 assets (tests/bench/latency.py)\n")
-        print(latency.measure(settings), flush=True)
+    for name in wanted:
+        title, run = BENCHES[name]
+        print(f"\n## {title}\n")
+        print(run(settings), flush=True)
 
 
 if __name__ == "__main__":

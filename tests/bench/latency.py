@@ -438,8 +438,8 @@ def raw_baseline(es: Elasticsearch, settings: Settings, qs: Sequence[str], text_
             return searcher.search(Query(q=q, mode=mode, filters=flt, sort=Sort.RELEVANCE, size=PAGE_SIZE))
         return run
 
-    rows = [_raw("open point in time (every page opens one)", qs, open_pit, no_took)]
-    for pit in pits:  # the gateway leaves its points in time to expire; these are closed at once
+    rows = [_raw("open point in time (a page that hands out `next` opens one)", qs, open_pit, no_took)]
+    for pit in pits:  # the bench's own points in time, closed at once
         es.options(ignore_status=404).close_point_in_time(id=pit)
     rows += [
         _raw(f"keyword: top {PAGE_SIZE}, highlights, total", qs, keyword_page, es_took),

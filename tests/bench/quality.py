@@ -42,7 +42,7 @@ from indexing.query import KEYWORD_FIELDS, RRF_K, Filters, Mode, Sort
 from schemas.asset import AssetRecord
 from schemas.manifest import ManifestRow
 from services.ingest.manifest import read_manifest
-from services.search import Cursor, Query, Searcher
+from services.search import Query, Searcher
 from services.settings import Settings
 from tests.bench.classification import BILINGUAL, SEED, TATE, _asset
 
@@ -169,23 +169,6 @@ class SetResult:
         return sum(o.took_ms[mode] for o in self.outcomes) / len(self.outcomes)
 
 
-class _ClosingSearcher(Searcher):
-    """The production Searcher; the bench only remembers each page's point in time to close it afterwards."""
-
-    def __init__(self, es: Elasticsearch, settings: Settings) -> None:
-        super().__init__(es, settings)
-        self.pits: list[str] = []
-
-    def _open(self, query: Query, cursor: str | None) -> Cursor:
-        state = super()._open(query, cursor)
-        self.pits.append(state.pit)
-        return state
-
-    def close_pits(self) -> None:
-        while self.pits:
-            self.es.close_point_in_time(id=self.pits.pop())
-
-
 def _matched_fields(es: Elasticsearch, index: str, q: str) -> Counter[str]:
     """Which BM25 fields the query matches, and in how many records (named per-field queries)."""
     names = [f.split("^")[0] for f in KEYWORD_FIELDS]
@@ -211,7 +194,7 @@ def run_set(es: Elasticsearch, settings: Settings, ds: EvalSet) -> SetResult:
         # One segment, so that each page (each with its own point in time) searches the same HNSW graph and
         # records with identical text keep one order: semantic and hybrid are then comparable query by query.
         es.indices.forcemerge(index=alias, max_num_segments=1)
-        searcher = _ClosingSearcher(es, scoped)
+        searcher = Searcher(es, scoped)
         outcomes = []
         for n, eq in enumerate(ds.queries, start=1):
             out = Outcome(eq)
@@ -223,7 +206,6 @@ def run_set(es: Elasticsearch, settings: Settings, ds: EvalSet) -> SetResult:
                     out.keyword_total = page.total
             if out.keyword_total:
                 out.matched_in = _matched_fields(es, alias, eq.q)
-            searcher.close_pits()
             outcomes.append(out)
             if n % 25 == 0 or n == len(ds.queries):
                 _log(f"{ds.name}: {n}/{len(ds.queries)} queries")
