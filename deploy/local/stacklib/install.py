@@ -155,8 +155,9 @@ def docker_compose(cache: Path) -> Path:
 
 
 # Debian packages the project needs beyond the toolchains: a CJK font, to render the sample
-# images' Chinese text (and, later, OCR test images).
-DEBIAN_PACKAGES = {"fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")}
+# images' Chinese text and the OCR test images; wrk, the load tool of the latency benchmark.
+DEBIAN_PACKAGES = {"fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+                   "wrk": Path("/usr/bin/wrk")}
 
 
 def debian_packages() -> None:
