@@ -92,6 +92,7 @@ def demo(skip_ingest: bool = typer.Option(False, help="Only print where the stac
     table = Table("what", "where", title="Wenyuan is running", title_justify="left")
     table.add_row("gateway (API docs)", settings.gateway.public_url + "/docs")
     table.add_row("gateway readiness", settings.gateway.public_url + "/readyz")
+    table.add_row("search", settings.gateway.public_url + "/v1/search?q=玉璧  ·  /v1/search?q=bronze&mode=semantic")
     table.add_row("batches", settings.gateway.public_url + "/v1/batches/{id}  ·  wenyuan batch {id}")
     table.add_row("Airflow UI", f"{settings.airflow.url}  (user {settings.airflow.username}, password in "
                   f"{settings.airflow.password_file})")

@@ -203,10 +203,17 @@ class Searcher:
                                          "fragment_size": 120} if query.q else None)
         return {h["_id"]: h for h in resp["hits"]["hits"]}, int(resp["took"])
 
-    def _facets(self, query: Query, state: Cursor, visibility: dict[str, Any] | None) -> dict[str, Any]:
-        return dict(self.es.search(query=keyword_query(query.q if query.mode is not Mode.SEMANTIC else None,
-                                                       query.filters, visibility),
-                                   size=0, aggs=facet_aggs(), track_total_hits=True, **self._target(state)))
+    def _facets(self, query: Query, state: Cursor, visibility: dict[str, Any] | None,
+                window: list[str] | None = None) -> dict[str, Any]:
+        """Facet counts over what the search found: the keyword matches, the ranked window, or both (hybrid)."""
+        body = keyword_query(query.q, query.filters, visibility)
+        if window is not None:
+            matched = [{"ids": {"values": window}}]
+            if query.mode is Mode.HYBRID and query.q:
+                matched.append({"bool": {"must": body["bool"]["must"]}})
+            body = {"bool": {"filter": body["bool"]["filter"], "should": matched, "minimum_should_match": 1}}
+        return dict(self.es.search(query=body, size=0, aggs=facet_aggs(), track_total_hits=True,
+                                   **self._target(state)))
 
     # -- pages -----------------------------------------------------------------------------------
 
@@ -265,7 +272,7 @@ class Searcher:
         ids, by_id, took = self._window(query, state, visibility)
         facets, total = None, len(ids)
         if first:
-            agg = self._facets(query, state, visibility)
+            agg = self._facets(query, state, visibility, window=ids)
             facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
         if query.mode is Mode.HYBRID:
             total = max(total, self._keyword_total(query, state, visibility))

@@ -110,6 +110,13 @@ def test_filters_and_facets_count_the_same_filtered_set(es: Elasticsearch, scope
     assert sorted(_ids(_search(es, scoped, None, Mode.KEYWORD, region=["GB-LND"], reusable=True))) == ["S-2", "S-4"]
 
 
+def test_semantic_facets_count_what_the_search_found(es: Elasticsearch, scoped: Settings) -> None:
+    page = _search(es, scoped, "玉璧", Mode.SEMANTIC, size=3)
+
+    counts = {b["value"]: b["count"] for b in (page.facets or {})["institution"]}
+    assert counts == {"search-museum": page.total} and page.total == 5  # the window (5), not all 8 records
+
+
 def test_a_hybrid_walk_returns_the_fused_window_then_every_other_keyword_match_once(
     es: Elasticsearch, scoped: Settings
 ) -> None:
