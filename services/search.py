@@ -246,8 +246,9 @@ class Searcher:
         return Page(hits, resp["hits"]["total"]["value"], facets, nxt, took)
 
     def _window(self, query: Query, state: Cursor, visibility: dict[str, Any] | None
-                ) -> tuple[list[str], dict[str, dict[str, Any]], int]:
-        """The ranked ids of the semantic or hybrid window, each with its score and ranks, and ES time."""
+                ) -> tuple[list[str], dict[str, dict[str, Any]], int, int]:
+        """The ranked ids of the semantic or hybrid window, each with its score and ranks, ES time, and
+        the number of keyword matches (hybrid; 0 otherwise)."""
         window = self.settings.search.semantic_window
         semantic = self._semantic(query, state, window, visibility)
         took = int(semantic["took"])
@@ -258,24 +259,25 @@ class Searcher:
             legs["image"] = [h["_id"] for h in pictures["hits"]["hits"]]
         if query.mode is Mode.SEMANTIC and len(legs) == 1:
             return legs["semantic"], {h["_id"]: {"score": h["_score"], "ranks": {"semantic": r}}
-                                      for r, h in enumerate(semantic["hits"]["hits"], start=1)}, took
+                                      for r, h in enumerate(semantic["hits"]["hits"], start=1)}, took, 0
+        keyword_total = 0
         if query.mode is Mode.HYBRID:
             keyword = self._keyword(query, Cursor(state.pit, state.fingerprint), window, visibility,
                                     highlight=False, source=False)
             took += int(keyword["took"])
             legs["keyword"] = [h["_id"] for h in keyword["hits"]["hits"]]
+            keyword_total = int(keyword["hits"]["total"]["value"])
         fused = rrf(legs)
-        return [f.asset_id for f in fused], {f.asset_id: {"score": f.score, "ranks": f.ranks} for f in fused}, took
+        ranked = {f.asset_id: {"score": f.score, "ranks": f.ranks} for f in fused}
+        return [f.asset_id for f in fused], ranked, took, keyword_total
 
     def _ranked_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,
                      first: bool) -> Page:
-        ids, by_id, took = self._window(query, state, visibility)
-        facets, total = None, len(ids)
+        ids, by_id, took, keyword_total = self._window(query, state, visibility)
+        facets, total = None, max(len(ids), keyword_total)
         if first:
             agg = self._facets(query, state, visibility, window=ids)
             facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
-        if query.mode is Mode.HYBRID:
-            total = max(total, self._keyword_total(query, state, visibility))
         hits: list[dict[str, Any]] = []
         if not state.tail:
             page_ids = ids[state.offset: state.offset + query.size]
@@ -300,11 +302,6 @@ class Searcher:
         if len(tail_hits) == need:
             nxt = self._next(state, after=tail_hits[-1]["sort"], tail=True)
         return Page(hits, total, facets, nxt, took)
-
-    def _keyword_total(self, query: Query, state: Cursor, visibility: dict[str, Any] | None) -> int:
-        resp = self.es.search(query=keyword_query(query.q, query.filters, visibility), size=0,
-                              track_total_hits=True, **self._target(state))
-        return int(resp["hits"]["total"]["value"])
 
     @staticmethod
     def _hit(hit: dict[str, Any], ranks: dict[str, int | None] | None, score: float | None = None) -> dict[str, Any]:
