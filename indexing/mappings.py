@@ -19,7 +19,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -74,7 +74,7 @@ def _field_mapping(info: FieldInfo, encoders: Encoders, search: SearchSettings) 
         return {"type": "long"}
     if inner is float:
         return {"type": "double"}
-    if inner is datetime:
+    if inner is datetime or inner is date:
         return {"type": "date"}
     if inner is str or (isinstance(inner, type) and issubclass(inner, Enum)):
         return {"type": "keyword", "ignore_above": 1024}

@@ -30,6 +30,9 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     "quantity": ("quantity", "count", "实际数量", "数量"),
     "condition": ("condition", "完残程度", "保存状态"),
     "licence": ("licence", "license", "rights", "rights_uri", "许可", "许可协议", "授权", "版权"),
+    "access": ("access", "access_policy", "access policy", "visibility", "开放范围", "访问权限", "公开范围",
+               "开放级别", "访问策略"),
+    "embargo_until": ("embargo_until", "embargo", "embargo date", "解禁日期", "开放日期", "公开日期"),
     "media": ("media", "files", "file", "images", "image", "图像", "图片", "文件", "影像"),
 }
 

@@ -9,13 +9,15 @@ how a text field is analysed (`text_zh`, `text_en`, `text`); other strings are k
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from schemas.licences import Licence, parse_licence
+from schemas.access import AccessPolicy, default_policy
+from schemas.licences import Licence, LicenceFamily, parse_licence
 
 # Index hints read by indexing/mappings.py (they also appear in the JSON Schema as "es").
 TEXT_ZH: dict[str, Any] = {"es": "text_zh"}
@@ -37,6 +39,21 @@ def safe_relative_path(path: str) -> str:
     if normal == ".." or normal.startswith("../") or "/../" in f"/{path}/":
         raise ValueError(f"path {path!r} leaves the batch folder ('..' is not allowed)")
     return normal
+
+
+ACCESS_ALIASES = {"公开": "public", "开放": "public", "地区": "region", "区域": "region", "本地区": "region",
+                  "本馆": "institution", "机构": "institution", "馆内": "institution", "内部": "institution",
+                  "部门": "department", "本部门": "department", "授权": "granted", "仅授权": "granted",
+                  "禁用期": "embargoed", "保密期": "embargoed", "延期公开": "embargoed", "granted-only": "granted"}
+
+
+def parse_access(text: str) -> AccessPolicy:
+    key = text.strip().casefold()
+    try:
+        return AccessPolicy(ACCESS_ALIASES.get(key, key))
+    except ValueError:
+        raise ValueError(f"unknown access policy {text!r}: use public, region, institution, department, granted "
+                         "or embargoed (公开, 地区, 本馆, 部门, 授权, 延期公开)") from None
 
 
 class MediaRef(BaseModel):
@@ -76,6 +93,13 @@ class ManifestRow(BaseModel):
     condition: str | None = Field(None, description="Condition (完残程度).")
     licence: Licence = Field(description="A RightsStatements.org or Creative Commons URI, a short code, or "
                                          "restricted:<policy>; parsed into the licence record.")
+    access: AccessPolicy = Field(
+        None, validate_default=True,  # None: resolved from the licence below
+        description="Who may see the object: public, region, institution, department, granted or embargoed "
+                    "(with embargo_until). Empty: the policy a restricted licence names, otherwise public.")
+    embargo_until: dt.date | None = Field(None, validate_default=True, description="For access 'embargoed': the "
+                                       "date (YYYY-MM-DD) from which the object is public; filling it alone "
+                                       "means embargoed.")
     media: list[MediaRef] = Field(default_factory=list, description="Media files: 'path|label; path|label' "
                                                                     "in CSV, a list in JSON Lines.")
     extra: dict[str, str] = Field(default_factory=dict, description="Columns Wenyuan does not know, kept as is.")
@@ -84,6 +108,36 @@ class ManifestRow(BaseModel):
     @classmethod
     def _parse_licence(cls, value: object) -> object:
         return parse_licence(value) if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _embargo_date_alone_means_embargoed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("embargo_until") and not data.get("access"):
+            return data | {"access": AccessPolicy.EMBARGOED.value}
+        return data
+
+    @field_validator("access", mode="before")
+    @classmethod
+    def _parse_access(cls, value: object, info: ValidationInfo) -> object:
+        licence = info.data.get("licence")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return default_policy(licence) if isinstance(licence, Licence) else AccessPolicy.PUBLIC
+        policy = parse_access(value) if isinstance(value, str) else value
+        if (isinstance(licence, Licence) and licence.family is LicenceFamily.RESTRICTED
+                and policy is AccessPolicy.PUBLIC):
+            raise ValueError(f"licence {licence.code} is restricted, so the object cannot be public: choose "
+                             "another access policy or a public licence")
+        return policy
+
+    @field_validator("embargo_until", mode="after")
+    @classmethod
+    def _embargo_goes_with_embargoed(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        access = info.data.get("access")
+        if access is AccessPolicy.EMBARGOED and value is None:
+            raise ValueError("access 'embargoed' needs embargo_until: the date (YYYY-MM-DD) it becomes public")
+        if value is not None and access is not None and access is not AccessPolicy.EMBARGOED:
+            raise ValueError(f"embargo_until is only for access 'embargoed' (this row says {access})")
+        return value
 
     @field_validator("materials", mode="before")
     @classmethod

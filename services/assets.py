@@ -1,7 +1,8 @@
 """One asset as the gateway shows it, its neighbours, near-duplicates held elsewhere, and search by image.
 
-Like search, every function takes `visibility` (the caller's filter, issue 6) and puts it into each
-query — the get, the kNN filters — so an asset the caller may not see is simply not found.
+Like search, every function takes `visibility` (the caller's filter, services/access/policy.py) and
+puts it into each query — the get, the kNN filters — so an asset the caller may not see is simply
+not found. `load_seen` and `decisions_for` add what the caller receives of each asset (its tier).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from indexing.aliases import assets_alias
 from indexing.encoders import image_encoder
 from indexing.query import SOURCE_EXCLUDES, Filters, filter_clause
 from schemas.asset import AssetRecord
+from services.access.policy import AssetFacts, Decision, decide, matched_grants, visibility_filter
+from services.access.principals import Principal
 from services.settings import Settings
 
 # Near-duplicates ("also held by"): another institution's image this close in both senses.
@@ -32,8 +35,8 @@ def _visible(asset_id: str, visibility: dict[str, Any] | None) -> dict[str, Any]
     return {"bool": {"filter": [{"ids": {"values": [asset_id]}}, *([visibility] if visibility else [])]}}
 
 
-def load(es: Elasticsearch, settings: Settings, asset_id: str, visibility: dict[str, Any] | None = None,
-         *, vectors: bool = False) -> AssetRecord:
+def load(es: Elasticsearch, settings: Settings, asset_id: str, *, visibility: dict[str, Any] | None,
+         vectors: bool = False) -> AssetRecord:
     """The asset, if it exists and the caller may see it; AssetNotFound otherwise (the same for both)."""
     source: dict[str, Any] = {"exclude_vectors": False} if vectors else {"excludes": SOURCE_EXCLUDES}
     hits = es.search(index=assets_alias(settings.es), query=_visible(asset_id, visibility), size=1,
@@ -41,6 +44,39 @@ def load(es: Elasticsearch, settings: Settings, asset_id: str, visibility: dict[
     if not hits:
         raise AssetNotFound(asset_id)
     return AssetRecord.model_validate(hits[0]["_source"])
+
+
+def load_seen(es: Elasticsearch, settings: Settings, asset_id: str, principal: Principal, *,
+              vectors: bool = False) -> tuple[AssetRecord, Decision]:
+    """The asset and what `principal` receives of it; AssetNotFound when it may not see it (or there is none).
+
+    The visibility filter decides in the query; `decide` then gives the tier (the grants that
+    matched come back as `matched_queries`). Should the two ever disagree, the asset is not found."""
+    source: dict[str, Any] = {"exclude_vectors": False} if vectors else {"excludes": SOURCE_EXCLUDES}
+    hits = es.search(index=assets_alias(settings.es), query=_visible(asset_id, visibility_filter(principal)), size=1,
+                     source=source)["hits"]["hits"]
+    if not hits:
+        raise AssetNotFound(asset_id)
+    decision = decide(principal, AssetFacts.of(hits[0]["_source"]), matched_grants(hits[0]))
+    if not decision.visible:
+        raise AssetNotFound(asset_id)
+    return AssetRecord.model_validate(hits[0]["_source"]), decision
+
+
+def decisions_for(es: Elasticsearch, settings: Settings, principal: Principal,
+                  records: list[dict[str, Any]]) -> dict[str, Decision]:
+    """What `principal` receives of each of these records (found by a search that carried its filter).
+
+    Which of its grants cover which record is asked of Elasticsearch (one ids query, only for a
+    caller that holds grants)."""
+    matched: dict[str, list[str]] = {}
+    ids = [str(r["asset_id"]) for r in records]
+    if principal.grants and ids:
+        query = {"bool": {"filter": [{"ids": {"values": ids}}, visibility_filter(principal)]}}
+        hits = es.search(index=assets_alias(settings.es), query=query, size=len(ids), source=False)["hits"]["hits"]
+        matched = {h["_id"]: matched_grants(h) for h in hits}
+    return {str(r["asset_id"]): decide(principal, AssetFacts.of(r), matched.get(str(r["asset_id"]), ()))
+            for r in records}
 
 
 def attribution(asset: AssetRecord) -> str:
@@ -64,8 +100,8 @@ def _knn_neighbours(es: Elasticsearch, settings: Settings, field: str, vector: l
     return [{"asset_id": h["_id"], "score": h["_score"], "record": h["_source"]} for h in hits]
 
 
-def similar(es: Elasticsearch, settings: Settings, asset: AssetRecord, k: int = 10,
-            visibility: dict[str, Any] | None = None) -> dict[str, list[dict[str, Any]]]:
+def similar(es: Elasticsearch, settings: Settings, asset: AssetRecord, k: int = 10, *,
+            visibility: dict[str, Any] | None) -> dict[str, list[dict[str, Any]]]:
     """Neighbours by text vector and by the first image's vector, the asset itself left out."""
     itself = [{"ids": {"values": [asset.asset_id]}}]
     out: dict[str, list[dict[str, Any]]] = {"text": [], "image": []}
@@ -77,8 +113,8 @@ def similar(es: Elasticsearch, settings: Settings, asset: AssetRecord, k: int = 
     return out
 
 
-def also_held_by(es: Elasticsearch, settings: Settings, asset: AssetRecord,
-                 visibility: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def also_held_by(es: Elasticsearch, settings: Settings, asset: AssetRecord, *,
+                 visibility: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The same object photographed elsewhere: other institutions' images close by pHash and by vector."""
     out: dict[str, dict[str, Any]] = {}
     other = [{"term": {"institution": asset.institution}}]
@@ -101,8 +137,8 @@ def also_held_by(es: Elasticsearch, settings: Settings, asset: AssetRecord,
     return sorted(out.values(), key=lambda d: (d["phash_distance"], -d["similarity"]))
 
 
-def search_by_image(es: Elasticsearch, settings: Settings, image: Image.Image, filters: Filters, k: int = 20,
-                    visibility: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def search_by_image(es: Elasticsearch, settings: Settings, image: Image.Image, filters: Filters, k: int = 20, *,
+                    visibility: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Assets whose images look like `image` (kNN on the nested image vectors)."""
     encoder = image_encoder()
     if encoder is None:
@@ -112,7 +148,7 @@ def search_by_image(es: Elasticsearch, settings: Settings, image: Image.Image, f
 
 
 def neighbours_by_image(es: Elasticsearch, settings: Settings, vector: list[float], k: int, filters: Filters,
-                        exclude_asset: str, visibility: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+                        exclude_asset: str, *, visibility: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Assets whose images are close to an indexed image's vector, that asset itself left out."""
     return _knn_neighbours(es, settings, "images.vector", vector, k, [{"ids": {"values": [exclude_asset]}}],
                            visibility, filters)

@@ -55,9 +55,11 @@ class Query:
     filters: Filters
     sort: Sort
     size: int
+    viewer: str = ""  # the principal's fingerprint: a cursor serves only the caller it was made for
 
     def fingerprint(self) -> str:
-        data = json.dumps([self.q, self.mode, self.filters.model_dump(mode="json"), self.sort], sort_keys=True)
+        data = json.dumps([self.q, self.mode, self.filters.model_dump(mode="json"), self.sort, self.viewer],
+                          sort_keys=True)
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
@@ -133,8 +135,8 @@ class Searcher:
             return Cursor(pit=None, fingerprint=query.fingerprint())
         state = Cursor.decode(cursor)
         if state.fingerprint != query.fingerprint():
-            raise CursorError("this cursor belongs to another query: send the same q, mode, filters and sort "
-                              "with it, or start again without a cursor")
+            raise CursorError("this cursor belongs to another query or caller: send the same q, mode, filters and "
+                              "sort with the same key, or start again without a cursor")
         return state
 
     def _target(self, state: Cursor) -> dict[str, Any]:
@@ -217,7 +219,9 @@ class Searcher:
 
     # -- pages -----------------------------------------------------------------------------------
 
-    def search(self, query: Query, cursor: str | None = None, visibility: dict[str, Any] | None = None) -> Page:
+    def search(self, query: Query, cursor: str | None = None, *, visibility: dict[str, Any] | None) -> Page:
+        """One page. `visibility` is the caller's filter (services/access/policy.py); None only for the
+        pipeline's and the benchmarks' own unrestricted reads."""
         state = self._open(query, cursor)
         try:
             if query.mode is Mode.KEYWORD or not query.q:

@@ -53,7 +53,9 @@ class S3Settings(BaseModel):
     bucket_assets: str = Field("wenyuan-assets", description="Content-addressed originals and derivatives.")
     bucket_quarantine: str = Field("wenyuan-quarantine", description="Rejected files, kept with their report.")
     bucket_reports: str = Field("wenyuan-reports", description="Per-batch reports and batch records.")
-    presign_ttl_s: int = Field(300, description="Life of presigned delivery URLs, seconds.")
+    presign_ttl_s: int = Field(300, description="Life of the presigned URL a media delivery redirects to, seconds.")
+    public_url: str | None = Field(None, description="Base URL (scheme://host:port) clients reach the S3 API at; "
+                                                     "presigned URLs are signed for it. Unset: the endpoint.")
 
     @property
     def buckets(self) -> tuple[str, ...]:
@@ -96,6 +98,35 @@ class GatewaySettings(BaseModel):
     port: int = Field(8000, description="Port the gateway binds.")
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL clients use to reach the gateway.")
     readiness_timeout_s: float = Field(2.0, description="Timeout of each dependency check in /readyz.")
+
+
+class DatabaseSettings(BaseModel):
+    """Organisations, principals, keys, grants and the audit log (services/access)."""
+
+    url: str = Field(f"sqlite:///{PROJECT_ROOT / '.run/wenyuan.db'}",
+                     description="SQLAlchemy URL: SQLite under .run/ locally, postgresql+psycopg://… in production.")
+    echo: bool = Field(False, description="Log every SQL statement.")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+class AccessSettings(BaseModel):
+    """Licensed access: keys, rate limits, delivery (services/access)."""
+
+    anonymous_rate_per_min: int = Field(600, description="Requests a minute one client address may make without a "
+                                                         "key (per gateway process).")
+    key_rate_per_min: int = Field(1200, description="Default requests a minute of a new API key.")
+    operator_key_file: Path = Field(PROJECT_ROOT / ".run/operator-key",
+                                    description="Where `wenyuan admin bootstrap` writes the first operator key "
+                                                "(mode 600; local stacks and demos).")
+
+
+class ClientSettings(BaseModel):
+    """The `wenyuan` command as a client of a gateway."""
+
+    api_key: SecretStr | None = Field(None, description="API key the CLI sends (Authorization: Bearer).")
 
 
 class IngestSettings(BaseModel):
@@ -184,6 +215,9 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     models: ModelSettings = ModelSettings()
     search: SearchSettings = SearchSettings()
+    db: DatabaseSettings = DatabaseSettings()
+    access: AccessSettings = AccessSettings()
+    client: ClientSettings = ClientSettings()
     stack: StackSettings = StackSettings()
 
     @model_validator(mode="after")

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import urllib3
 from minio import Minio
@@ -37,6 +38,15 @@ def make_client(s3: S3Settings, *, timeout_s: float | None = None) -> Minio:
         region=s3.region,
         http_client=http_client,
     )
+
+
+def presigning_client(s3: S3Settings) -> Minio:
+    """A client that signs URLs for the address clients reach (`s3.public_url`), without a network call."""
+    if not s3.public_url:
+        return make_client(s3)
+    parts = urlsplit(s3.public_url)
+    return Minio(parts.netloc, access_key=s3.access_key, secret_key=s3.secret_key.get_secret_value(),
+                 secure=parts.scheme == "https", region=s3.region)
 
 
 def ensure_buckets(client: Minio, s3: S3Settings) -> list[str]:

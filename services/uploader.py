@@ -84,8 +84,9 @@ def local_etag(path: Path, part_size: int | None) -> str:
 
 
 class Uploader:
-    def __init__(self, gateway_url: str, *, timeout: float = 120.0) -> None:
-        self.api = httpx.Client(base_url=gateway_url, timeout=timeout)
+    def __init__(self, gateway_url: str, api_key: str | None, *, timeout: float = 120.0) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.api = httpx.Client(base_url=gateway_url, timeout=timeout, headers=headers)
         self.s3 = httpx.Client(timeout=timeout)
 
     def close(self) -> None:
@@ -102,8 +103,8 @@ class Uploader:
             raise UploadError(f"{method} {path}: {resp.status_code} {detail}")
         return resp.json()
 
-    def targets(self, folder: Path, institution: str, check: LocalCheck, *,
-                max_file_bytes: int | None = None, region: str | None = None) -> dict[str, Any]:
+    def targets(self, folder: Path, institution: str | None, check: LocalCheck, *,
+                max_file_bytes: int | None = None) -> dict[str, Any]:
         body = {"manifest": {"name": check.manifest.name, "size": check.manifest.stat().st_size},
                 "files": [{"path": p.relative_to(folder).as_posix(), "size": p.stat().st_size} for p in check.files]}
         state_path = folder / STATE_FILE
@@ -113,10 +114,9 @@ class Uploader:
         create: dict[str, Any] = {"institution": institution, **body}
         if max_file_bytes is not None:
             create["max_file_bytes"] = max_file_bytes
-        if region is not None:
-            create["region"] = region
         uploads = dict(self._call("POST", "/v1/batches", json=create))
-        state_path.write_text(json.dumps({"batch_id": uploads["batch"]["batch_id"], "institution": institution}))
+        state_path.write_text(json.dumps({"batch_id": uploads["batch"]["batch_id"],
+                                          "institution": uploads["batch"]["institution"]}))
         return uploads
 
     def send(self, batch_id: str, local: Path, target: dict[str, Any],

@@ -14,10 +14,14 @@ from fastapi import FastAPI
 
 from indexing.client import make_client as make_es_client
 from services import __version__
+from services.access.db import Database
+from services.access.ratelimit import RateLimiter
 from services.gateway.errors import install_handlers
-from services.gateway.routers import assets, batches, health, search
+from services.gateway.middleware import AccessMiddleware
+from services.gateway.routers import access, admin, assets, batches, health, search
 from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
+from services.storage import presigning_client
 from services.workflows import AirflowClient
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.s3 = make_s3_client(settings.s3)
         app.state.s3_probe = make_s3_client(settings.s3, timeout_s=settings.gateway.readiness_timeout_s)
         app.state.airflow = AirflowClient(settings.airflow)
+        app.state.presigner = presigning_client(settings.s3)
+        app.state.db = Database(settings.db)
+        app.state.limiter = RateLimiter()
         warm = asyncio.create_task(asyncio.to_thread(_warm_models))  # the first search need not wait for them
         try:
             yield
@@ -52,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             warm.cancel()
             app.state.es.close()
             app.state.airflow.close()
+            app.state.db.close()
 
     app = FastAPI(
         title="Wenyuan 文渊",
@@ -60,8 +68,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_handlers(app)
+    app.add_middleware(AccessMiddleware)
     app.include_router(health.router)
     app.include_router(batches.router)
     app.include_router(assets.router)
     app.include_router(search.router)
+    app.include_router(access.router)
+    app.include_router(admin.router)
     return app

@@ -1,11 +1,17 @@
 """The gateway's one error shape: RFC 9457 problem+json.
 
     Problem                         (any failure the API reports; type, title, status)
-    ├── NotFound                    404
-    │   └── BatchNotFound
     ├── BadRequest                  400
-    ├── Conflict                    409 (the resource is in a state that forbids the request)
+    ├── Unauthorized                401 (a key that is malformed, unknown, revoked or expired)
+    ├── Forbidden                   403 (the caller is known but may not do this)
+    │   ├── TierNotAllowed          403 (the licence and grants allow a lower tier: says which would allow it)
+    │   └── MissingScope            403 (the key lacks the scope the route needs)
+    ├── NotFound                    404 (also for what exists but the caller may not see)
+    │   ├── BatchNotFound · AssetNotFound · LabelNotFound · EntityNotFound
+    ├── Conflict                    409 (the resource is in a state that forbids the request, or exists)
+    ├── PayloadTooLarge             413 · UnsupportedMediaType 415
     ├── InvalidRequest              422 (as request validation errors: field and reason in `errors`)
+    ├── TooManyRequests             429 (with Retry-After)
     └── ServiceUnavailable          503 (a dependency — Elasticsearch, S3, Airflow — is down)
 
 FastAPI's HTTPException and request-validation errors are rendered by the same handler,
@@ -63,6 +69,39 @@ class AssetNotFound(NotFound):
 class LabelNotFound(NotFound):
     type = PROBLEM_BASE + "label-not-found"
     title = "Label not in the taxonomy"
+
+
+class EntityNotFound(NotFound):
+    type = PROBLEM_BASE + "entity-not-found"
+    title = "No such organisation, key or grant"
+
+
+class Unauthorized(Problem):
+    type = PROBLEM_BASE + "invalid-key"
+    title = "Invalid API key"
+    status = 401
+
+
+class Forbidden(Problem):
+    type = PROBLEM_BASE + "forbidden"
+    title = "Not allowed"
+    status = 403
+
+
+class MissingScope(Forbidden):
+    type = PROBLEM_BASE + "missing-scope"
+    title = "The API key lacks a scope this needs"
+
+
+class TierNotAllowed(Forbidden):
+    type = PROBLEM_BASE + "tier-not-allowed"
+    title = "The licence and your grants do not allow this tier"
+
+
+class TooManyRequests(Problem):
+    type = PROBLEM_BASE + "rate-limited"
+    title = "Too many requests"
+    status = 429
 
 
 class Conflict(Problem):
@@ -127,7 +166,22 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
     return problem_response(422, body)
 
 
+async def _on_access_error(request: Request, exc: Exception) -> JSONResponse:
+    """The access store's refusals (services/access/errors.py), as problems."""
+    from services.access import errors as access
+
+    assert isinstance(exc, access.AccessError)
+    kinds: dict[type[Exception], type[Problem]] = {
+        access.UnknownEntity: EntityNotFound, access.AlreadyExists: Conflict, access.NotAllowed: Forbidden,
+        access.InvalidKey: Unauthorized, access.RateLimited: TooManyRequests, access.TierRefused: TierNotAllowed}
+    kind = kinds.get(type(exc), Problem)
+    return problem_response(kind.status, kind(exc.detail, **exc.extensions).body(request.url.path))
+
+
 def install_handlers(app: FastAPI) -> None:
+    from services.access.errors import AccessError
+
     app.add_exception_handler(Problem, _on_problem)
+    app.add_exception_handler(AccessError, _on_access_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_validation_error)

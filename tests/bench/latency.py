@@ -435,7 +435,8 @@ def raw_baseline(es: Elasticsearch, settings: Settings, qs: Sequence[str], text_
 
     def searcher_page(mode: Mode) -> Callable[[str], Any]:
         def run(q: str) -> Any:
-            return searcher.search(Query(q=q, mode=mode, filters=flt, sort=Sort.RELEVANCE, size=PAGE_SIZE))
+            return searcher.search(Query(q=q, mode=mode, filters=flt, sort=Sort.RELEVANCE, size=PAGE_SIZE),
+                                   visibility=None)
         return run
 
     rows = [_raw("open point in time (a page that hands out `next` opens one)", qs, open_pit, no_took)]

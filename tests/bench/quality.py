@@ -199,7 +199,7 @@ def run_set(es: Elasticsearch, settings: Settings, ds: EvalSet) -> SetResult:
         for n, eq in enumerate(ds.queries, start=1):
             out = Outcome(eq)
             for mode in MODES:
-                page = searcher.search(Query(eq.q, mode, Filters(), Sort.RELEVANCE, K))
+                page = searcher.search(Query(eq.q, mode, Filters(), Sort.RELEVANCE, K), visibility=None)
                 out.ids[mode] = [h["asset_id"] for h in page.hits]
                 out.took_ms[mode] = page.took_ms
                 if mode is Mode.KEYWORD:

@@ -34,7 +34,7 @@ def test_readyz_reports_each_dependency_ok_with_latency(settings: Settings) -> N
 
     assert code == 200
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"elasticsearch", "s3", "airflow"}
+    assert set(body["checks"]) == {"elasticsearch", "s3", "airflow", "database"}
     assert all(c["status"] == "ok" and c["latency_ms"] >= 0 for c in body["checks"].values())
 
 

@@ -61,7 +61,8 @@ def _ids(page: Page) -> list[str]:
 
 def _search(es: Elasticsearch, settings: Settings, q: str | None, mode: Mode = Mode.HYBRID, size: int = 10,
             **filters: object) -> Page:
-    return Searcher(es, settings).search(Query(q, mode, Filters.model_validate(filters), Sort.RELEVANCE, size))
+    return Searcher(es, settings).search(Query(q, mode, Filters.model_validate(filters), Sort.RELEVANCE, size),
+                                         visibility=None)
 
 
 def test_keyword_search_matches_words_in_either_language_and_highlights_them(
@@ -125,7 +126,7 @@ def test_a_hybrid_walk_returns_the_fused_window_then_every_other_keyword_match_o
     seen: list[str] = []
     cursor = None
     for _ in range(20):
-        page = searcher.search(query, cursor)
+        page = searcher.search(query, cursor, visibility=None)
         seen += _ids(page)
         cursor = page.next
         if cursor is None:
@@ -154,7 +155,7 @@ def test_with_a_clip_image_encoder_text_queries_also_search_the_image_vectors(
         index_documents(es, alias, [(str(d["asset_id"]), d) for d in docs])
         es.indices.refresh(index=alias)
         page = Searcher(es, scoped, text=enricher.text, image=clip).search(
-            Query(query, Mode.SEMANTIC, Filters(), Sort.RELEVANCE, 10))
+            Query(query, Mode.SEMANTIC, Filters(), Sort.RELEVANCE, 10), visibility=None)
     finally:
         es.indices.delete(index=f"{alias}-v*", allow_no_indices=True)
 
@@ -167,14 +168,16 @@ def test_with_a_clip_image_encoder_text_queries_also_search_the_image_vectors(
 
 def test_cursors_that_are_malformed_or_from_another_query_are_refused(es: Elasticsearch, scoped: Settings) -> None:
     searcher = Searcher(es, scoped)
-    first = searcher.search(Query(None, Mode.KEYWORD, Filters(institution=["search-museum"]), Sort.RELEVANCE, 2))
+    first = searcher.search(Query(None, Mode.KEYWORD, Filters(institution=["search-museum"]), Sort.RELEVANCE, 2),
+                            visibility=None)
     assert first.next
 
     with pytest.raises(CursorError, match="not one this service issued"):
         searcher.search(Query(None, Mode.KEYWORD, Filters(institution=["search-museum"]), Sort.RELEVANCE, 2),
-                        "not-a-cursor")
+                        "not-a-cursor", visibility=None)
     with pytest.raises(CursorError, match="another query"):
-        searcher.search(Query(None, Mode.KEYWORD, Filters(reusable=True), Sort.RELEVANCE, 2), first.next)
+        searcher.search(Query(None, Mode.KEYWORD, Filters(reusable=True), Sort.RELEVANCE, 2), first.next,
+                        visibility=None)
 
 
 @pytest.mark.slow
@@ -194,7 +197,7 @@ def test_a_client_walks_more_than_ten_thousand_results_with_the_cursor(
         seen: set[str] = set()
         pages, cursor = 0, None
         while True:
-            page = searcher.search(query, cursor)
+            page = searcher.search(query, cursor, visibility=None)
             seen.update(h["asset_id"] for h in page.hits)
             pages += 1
             if (cursor := page.next) is None:

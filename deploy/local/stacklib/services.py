@@ -316,6 +316,9 @@ class Airflow(Service):
 
 class Gateway(Service):
     def start(self) -> None:
+        from services.access.db import upgrade  # the access database at the head revision before serving
+
+        upgrade(self.settings.db)
         g = self.settings.gateway
         uvicorn = str(Path(sys.executable).parent / "uvicorn")
         procs.spawn([uvicorn, "services.gateway.app:create_app", "--factory", "--host", g.host,

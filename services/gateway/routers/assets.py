@@ -1,21 +1,40 @@
-"""Assets: one record with its licence and attribution, its neighbours, and curator decisions on AI labels."""
+"""Assets: one record with its licence, attribution and delivery links, its neighbours, licensed media
+delivery, and curator decisions on AI labels."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any, Literal
 
-from elasticsearch import ConflictError, Elasticsearch
-from fastapi import APIRouter, Query
+from elasticsearch import ConflictError
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from indexing import labels
+from schemas.access import Scope, Tier
 from schemas.asset import AILabel, AssetRecord, LabelStatus
 from schemas.taxonomy import concept
 from services import assets
-from services.gateway.deps import EsDep, SettingsDep
+from services.access.db import Database
+from services.access.delivery import authorise, record_delivery
+from services.access.errors import AccessError, NotAllowed
+from services.access.policy import Decision, visibility_filter
+from services.access.principals import Principal
+from services.gateway.deps import (
+    DbDep,
+    EsDep,
+    PresignerDep,
+    PrincipalDep,
+    SettingsDep,
+    VisibleAsset,
+    VisibleAssetWithVectors,
+    require,
+)
 from services.gateway.errors import AssetNotFound, Conflict, LabelNotFound
-from services.settings import Settings
+from services.gateway.routers.search import Credited, credited
+from services.gateway.views import Access, LicenceView, MediaLink, credit, media_links
+from services.storage import presigned_get
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
@@ -24,7 +43,6 @@ class LabelDecision(BaseModel):
     status: Literal[LabelStatus.ACCEPTED, LabelStatus.REJECTED] = Field(
         description="accepted: the label becomes curator data (category_ids / material_ids); "
                     "rejected: it is removed from them and marked rejected.")
-    curator: str = Field(min_length=1, max_length=200, description="Who decides (kept with the decision).")
 
 
 class AssetLabels(BaseModel):
@@ -55,15 +73,15 @@ class AssetView(BaseModel):
     asset_id: str
     record: dict[str, Any] = Field(description="The curator's record (vectors and AI data left out).")
     ai: AIView | None
-    licence: dict[str, Any] = Field(description="Code, URI, label, whether reusable.")
+    licence: LicenceView
     attribution: str = Field(description="The credit line to give when reusing it.")
+    access: Access
+    media: list[MediaLink] = Field(description="The deliveries the caller's tier allows, per image.")
     also_held_by: list[AlsoHeldBy] = Field(description="The same object held by other institutions.")
 
 
-class Neighbour(BaseModel):
-    asset_id: str
+class Neighbour(Credited):
     score: float
-    record: dict[str, Any]
 
 
 class Similar(BaseModel):
@@ -71,58 +89,89 @@ class Similar(BaseModel):
     image: list[Neighbour] = Field(description="Nearest by the first image's vector.")
 
 
-def _view(asset: AssetRecord, duplicates: list[dict[str, Any]]) -> AssetView:
+def _record(asset: AssetRecord) -> dict[str, Any]:
     record = asset.model_dump(mode="json", exclude={"ai", "text_vector"})
     for image in record["images"]:
         image.pop("vector", None)
-    ai = None
-    if asset.ai is not None:
-        models = {"text": f"{asset.ai.text_encoder.name}@{asset.ai.text_encoder.version}"
-                  if asset.ai.text_encoder else None,
-                  "image": f"{asset.ai.image_encoder.name}@{asset.ai.image_encoder.version}"
-                  if asset.ai.image_encoder else None, "ocr": asset.ai.ocr_engine}
-        ai = AIView(labels=asset.ai.labels, ocr_text=asset.ai.ocr_text, models=models)
-    return AssetView(asset_id=asset.asset_id, record=record, ai=ai, licence=asset.licence.model_dump(mode="json"),
-                     attribution=assets.attribution(asset),
-                     also_held_by=[AlsoHeldBy.model_validate(d) for d in duplicates])
+    return record
 
 
-async def _load(es: Elasticsearch, settings: Settings, asset_id: str, *, vectors: bool = False) -> AssetRecord:
-    try:
-        return await asyncio.to_thread(assets.load, es, settings, asset_id, vectors=vectors)
-    except assets.AssetNotFound as exc:
-        raise AssetNotFound(f"no asset {asset_id!r}") from exc
+def _ai(asset: AssetRecord) -> AIView | None:
+    if asset.ai is None:
+        return None
+    models = {"text": f"{asset.ai.text_encoder.name}@{asset.ai.text_encoder.version}"
+              if asset.ai.text_encoder else None,
+              "image": f"{asset.ai.image_encoder.name}@{asset.ai.image_encoder.version}"
+              if asset.ai.image_encoder else None, "ocr": asset.ai.ocr_engine}
+    return AIView(labels=asset.ai.labels, ocr_text=asset.ai.ocr_text, models=models)
 
 
-@router.get("/{asset_id}", response_model=AssetView)
-async def get_asset(asset_id: str, es: EsDep, settings: SettingsDep) -> AssetView:
-    """The record, its AI labels (marked as such, with confidence), licence, attribution and near-duplicates."""
-    asset = await _load(es, settings, asset_id, vectors=True)
-    duplicates = await asyncio.to_thread(assets.also_held_by, es, settings, asset)
-    return _view(asset, duplicates)
+@router.get("/{asset_id}", response_model=AssetView, dependencies=[Depends(require(Scope.SEARCH))])
+async def get_asset(seen: VisibleAssetWithVectors, es: EsDep, settings: SettingsDep,
+                    principal: PrincipalDep) -> AssetView:
+    """The record, its AI labels (marked as such, with confidence), licence, attribution, the caller's tier
+    and delivery links, and near-duplicates held elsewhere (those the caller may see)."""
+    asset = seen.asset
+    duplicates = await asyncio.to_thread(assets.also_held_by, es, settings, asset,
+                                         visibility=visibility_filter(principal))
+    return AssetView(asset_id=asset.asset_id, record=_record(asset), ai=_ai(asset),
+                     media=media_links(settings.gateway.public_url, asset, seen.decision),
+                     also_held_by=[AlsoHeldBy.model_validate(d) for d in duplicates], **credit(asset, seen.decision))
 
 
-@router.get("/{asset_id}/similar", response_model=Similar)
-async def similar(asset_id: str, es: EsDep, settings: SettingsDep,
+@router.get("/{asset_id}/similar", response_model=Similar, dependencies=[Depends(require(Scope.SEARCH))])
+async def similar(seen: VisibleAssetWithVectors, es: EsDep, settings: SettingsDep, principal: PrincipalDep,
                   size: Annotated[int, Query(ge=1, le=100)] = 10) -> Similar:
-    """Neighbours by text (in any language) and by image."""
-    asset = await _load(es, settings, asset_id, vectors=True)
-    return Similar.model_validate(await asyncio.to_thread(assets.similar, es, settings, asset, size))
+    """Neighbours by text (in any language) and by image, among the assets the caller may see."""
+    found = await asyncio.to_thread(assets.similar, es, settings, seen.asset, size,
+                                    visibility=visibility_filter(principal))
+    return Similar(text=[Neighbour.model_validate(h) for h in credited(es, settings, principal, found["text"])],
+                   image=[Neighbour.model_validate(h) for h in credited(es, settings, principal, found["image"])])
 
 
-@router.patch("/{asset_id}/labels/{label}", response_model=AssetLabels)
-async def decide_label(asset_id: str, label: str, decision: LabelDecision, es: EsDep,
-                       settings: SettingsDep) -> AssetLabels:
-    """Accept or reject a label (a taxonomy id) for an asset; effective at once and kept across reindexing."""
+@router.get("/{asset_id}/media/{image}/{tier}", status_code=302, dependencies=[Depends(require(Scope.DELIVER))],
+            responses={302: {"description": "Redirect to a short-lived URL of the file."},
+                       403: {"description": "The licence and the caller's grants allow a lower tier; the "
+                                            "problem says which licence or grant would allow it."}})
+async def deliver_media(seen: VisibleAsset, image: int, tier: Tier, principal: PrincipalDep, db: DbDep,
+                        settings: SettingsDep, presigner: PresignerDep) -> RedirectResponse:
+    """One image at one tier (thumbnail, preview, original), as far as the licence and grants allow."""
+    asset, decision = seen.asset, seen.decision
+    try:
+        key = authorise(asset, decision, image, tier)
+    except AccessError as exc:
+        await asyncio.to_thread(_audit, db, principal, asset, decision, image, tier, False, exc.detail)
+        raise
+    await asyncio.to_thread(_audit, db, principal, asset, decision, image, tier, True, None)
+    url = presigned_get(presigner, settings.s3.bucket_assets, key, settings.s3.presign_ttl_s)
+    headers = {"Cache-Control": "no-store", "X-Wenyuan-Tier": tier.value}
+    if asset.licence.uri:
+        headers["Link"] = f'<{asset.licence.uri}>; rel="license"'
+    return RedirectResponse(url, status_code=302, headers=headers)
+
+
+def _audit(db: Database, principal: Principal, asset: AssetRecord, decision: Decision, image: int, tier: Tier,
+           allowed: bool, reason: str | None) -> None:
+    with db.session() as session:
+        record_delivery(session, principal, asset, decision, image, tier, allowed=allowed, reason=reason)
+
+
+@router.patch("/{asset_id}/labels/{label}", response_model=AssetLabels, dependencies=[Depends(require(Scope.CURATE))])
+async def decide_label(seen: VisibleAsset, label: str, decision: LabelDecision, es: EsDep, settings: SettingsDep,
+                       principal: PrincipalDep) -> AssetLabels:
+    """Accept or reject a label (a taxonomy id) for one of your institution's assets; effective at once and
+    kept across reindexing. The curator recorded is the caller."""
+    if principal.institution != seen.asset.institution:
+        raise NotAllowed(f"only curators of {seen.asset.institution} decide its labels")
     try:
         concept(label)
     except KeyError as exc:
         raise LabelNotFound(f"{label!r} is not a category or material id of schemas/taxonomy.json") from exc
     try:
-        asset = await asyncio.to_thread(labels.decide, es, settings.es, asset_id, label, decision.status,
-                                        decision.curator)
+        asset = await asyncio.to_thread(labels.decide, es, settings.es, seen.asset.asset_id, label, decision.status,
+                                        f"{principal.name} ({principal.id})")
     except labels.AssetNotFound as exc:
-        raise AssetNotFound(f"no asset {asset_id!r}") from exc
+        raise AssetNotFound(f"no asset {seen.asset.asset_id!r}") from exc
     except ConflictError as exc:
         raise Conflict("the asset changed while the decision was applied; send it again") from exc
     return AssetLabels(asset_id=asset.asset_id, category_ids=asset.category_ids, material_ids=asset.material_ids,

@@ -1,4 +1,9 @@
-"""Batches: create an upload, send files straight to staging, submit to the DAG, follow it, read the report."""
+"""Batches: create an upload, send files straight to staging, submit to the DAG, follow it, read the report.
+
+A batch belongs to the institution of the key that created it (a curator's or an admin's, with the
+`upload` scope); its region is the institution's. Only that institution's staff (and operators)
+see a batch: to anyone else it does not exist (404).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field, field_validator
 
-from services.gateway.deps import AirflowDep, S3Dep, SettingsDep
-from services.gateway.errors import BatchNotFound, Conflict, InvalidRequest, ServiceUnavailable
+from schemas.access import PrincipalKind, Scope
+from services.access.principals import Principal
+from services.gateway.deps import AirflowDep, PrincipalDep, S3Dep, SettingsDep, require
+from services.gateway.errors import BatchNotFound, Conflict, Forbidden, InvalidRequest, ServiceUnavailable
 from services.ingest.batches import (
     INSTITUTION_ID,
     BatchRecord,
@@ -36,10 +43,8 @@ router = APIRouter(prefix="/v1/batches", tags=["batches"])
 
 
 class BatchCreate(BaseModel):
-    institution: str = Field(description="Id of the uploading institution (lower-case letters, digits, '-').")
-    region: str | None = Field(None, pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$",
-                               description="The institution's region, ISO 3166-1 or 3166-2 (CN, CN-BJ, GB-LND). Until "
-                                           "organisations exist (issue 6) the uploader states it.")
+    institution: str | None = Field(None, description="Id of the uploading institution; when given it must be the "
+                                                      "key's own (the default).")
     manifest: ManifestToUpload
     files: list[FileToUpload] = Field(default_factory=list, max_length=200_000)
     max_file_bytes: int | None = Field(None, ge=1, description="Reject files above this size in this batch "
@@ -47,8 +52,8 @@ class BatchCreate(BaseModel):
 
     @field_validator("institution")
     @classmethod
-    def _institution_id(cls, value: str) -> str:
-        if not INSTITUTION_ID.fullmatch(value):
+    def _institution_id(cls, value: str | None) -> str | None:
+        if value is not None and not INSTITUTION_ID.fullmatch(value):
             raise ValueError("use 2–63 lower-case letters, digits or '-', starting with a letter or digit")
         return value
 
@@ -82,23 +87,37 @@ def _chunk_progress(s3: S3Dep, settings: SettingsDep, batch_id: str) -> ChunkPro
     return ChunkProgress(total=count("chunk-"), stored=count("result-"), indexed=count("indexed-"))
 
 
-def _batch(s3: S3Dep, settings: SettingsDep, batch_id: str) -> BatchRecord:
+def _batch(s3: S3Dep, settings: SettingsDep, batch_id: str, principal: PrincipalDep) -> BatchRecord:
+    """The batch, if the caller is staff of its institution or an operator; 404 otherwise, as for no batch."""
     try:
-        return load_batch(s3, settings.s3, batch_id)
+        batch = load_batch(s3, settings.s3, batch_id)
     except ObjectNotFound as exc:
         raise BatchNotFound(f"no batch {batch_id!r}", batch_id=batch_id) from exc
+    if not (principal.kind is PrincipalKind.OPERATOR or (principal.is_staff and principal.institution ==
+                                                          batch.institution)):
+        raise BatchNotFound(f"no batch {batch_id!r}", batch_id=batch_id)
+    return batch
 
 
 BatchDep = Annotated[BatchRecord, Depends(_batch)]
 
 
+Uploader = Annotated[Principal, Depends(require(Scope.UPLOAD))]
+
+
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_batch(body: BatchCreate, s3: S3Dep, settings: SettingsDep) -> BatchUploads:
+def create_batch(body: BatchCreate, s3: S3Dep, settings: SettingsDep, principal: Uploader) -> BatchUploads:
+    """A new batch of the key's institution, with upload targets for its manifest and files."""
+    if not principal.is_staff or principal.institution is None:
+        raise Forbidden("batches are uploaded with a key of an institution's curator or admin")
+    if body.institution is not None and body.institution != principal.institution:
+        raise Forbidden(f"this key uploads for {principal.institution}, not {body.institution}",
+                        field="institution")
     limit = settings.ingest.max_file_bytes
     if body.max_file_bytes is not None and body.max_file_bytes > limit:
         raise InvalidRequest(f"max_file_bytes may only lower the service's limit of {limit} bytes",
                              errors=[{"field": "body.max_file_bytes", "reason": f"must be at most {limit}"}])
-    batch = BatchRecord(batch_id=new_batch_id(), institution=body.institution, region=body.region,
+    batch = BatchRecord(batch_id=new_batch_id(), institution=principal.institution, region=principal.region,
                         manifest_name=body.manifest.name,
                         max_file_bytes=body.max_file_bytes)
     save_batch(s3, settings.s3, batch)
@@ -106,7 +125,7 @@ def create_batch(body: BatchCreate, s3: S3Dep, settings: SettingsDep) -> BatchUp
     return BatchUploads(batch=batch, manifest=manifest, files=files)
 
 
-@router.post("/{batch_id}/uploads")
+@router.post("/{batch_id}/uploads", dependencies=[Depends(require(Scope.UPLOAD))])
 def create_uploads(body: UploadRequest, batch: BatchDep, s3: S3Dep, settings: SettingsDep) -> BatchUploads:
     """Upload targets again (to resume): `existing_etag` tells what is already staged."""
     if batch.state in {BatchState.SUBMITTED, BatchState.RUNNING}:
@@ -115,12 +134,12 @@ def create_uploads(body: UploadRequest, batch: BatchDep, s3: S3Dep, settings: Se
     return BatchUploads(batch=batch, manifest=manifest, files=files)
 
 
-@router.post("/{batch_id}/uploads/complete")
+@router.post("/{batch_id}/uploads/complete", dependencies=[Depends(require(Scope.UPLOAD))])
 def complete_upload(body: CompleteMultipart, batch: BatchDep, s3: S3Dep, settings: SettingsDep) -> dict[str, str]:
     return {"path": body.path, "etag": complete_multipart(s3, settings, batch.batch_id, body)}
 
 
-@router.post("/{batch_id}/submit", status_code=status.HTTP_202_ACCEPTED)
+@router.post("/{batch_id}/submit", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require(Scope.UPLOAD))])
 async def submit_batch(batch: BatchDep, s3: S3Dep, settings: SettingsDep, airflow: AirflowDep) -> BatchRecord:
     if batch.state in {BatchState.SUBMITTED, BatchState.RUNNING}:
         raise Conflict(f"batch {batch.batch_id} is already {batch.state}")

@@ -1,7 +1,8 @@
 """Liveness and readiness.
 
 /healthz answers while the process runs. /readyz checks each dependency — Elasticsearch,
-S3 and Airflow — concurrently, each within `gateway.readiness_timeout_s`, and reports ok or
+S3, Airflow and the access database (at the migrations' head revision) —
+concurrently, each within `gateway.readiness_timeout_s`, and reports ok or
 failed with its latency; it answers 503 when any failed, so a load balancer can act on it.
 """
 
@@ -19,6 +20,7 @@ from minio import Minio
 from pydantic import BaseModel
 
 from services import __version__
+from services.access.db import Database, head_revision
 from services.gateway.deps import AirflowDep, EsDep, SettingsDep
 from services.settings import Settings
 from services.workflows import AirflowClient
@@ -70,12 +72,20 @@ def _check_airflow(deps: Dependencies) -> str:
     return "scheduler healthy"
 
 
+def _check_database(deps: Dependencies) -> str:
+    have, want = deps.db.revision(), head_revision()
+    if have != want:
+        raise RuntimeError(f"schema at revision {have}, expected {want}: run `wenyuan db upgrade`")
+    return f"revision {have}"
+
+
 @dataclass
 class Dependencies:
     settings: Settings
     es: Elasticsearch
     s3_probe: Minio
     airflow: AirflowClient
+    db: Database
 
     @property
     def timeout_s(self) -> float:
@@ -96,9 +106,10 @@ async def _timed(check: Callable[[Dependencies], str], deps: Dependencies) -> Ch
 async def read_readiness(
     settings: SettingsDep, es: EsDep, airflow: AirflowDep, request: Request, response: Response
 ) -> Readiness:
-    deps = Dependencies(settings, es, request.app.state.s3_probe, airflow)
-    names = ("elasticsearch", "s3", "airflow")
-    results = await asyncio.gather(*(_timed(c, deps) for c in (_check_elasticsearch, _check_s3, _check_airflow)))
+    deps = Dependencies(settings, es, request.app.state.s3_probe, airflow, request.app.state.db)
+    names = ("elasticsearch", "s3", "airflow", "database")
+    results = await asyncio.gather(*(_timed(c, deps) for c in (_check_elasticsearch, _check_s3, _check_airflow,
+                                                                 _check_database)))
     checks = dict(zip(names, results, strict=True))
     ok = all(c.status == "ok" for c in checks.values())
     response.status_code = 200 if ok else 503

@@ -7,13 +7,18 @@ import io
 import warnings
 from typing import Annotated, Any
 
+from elasticsearch import Elasticsearch
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
 from indexing.query import Filters, Mode, Sort
+from schemas.access import Scope
+from schemas.asset import AssetRecord
 from services import assets
-from services.gateway.deps import EsDep, SettingsDep
+from services.access.policy import visibility_filter
+from services.access.principals import Principal
+from services.gateway.deps import EsDep, PrincipalDep, SettingsDep, require
 from services.gateway.errors import (
     AssetNotFound,
     BadRequest,
@@ -21,18 +26,42 @@ from services.gateway.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from services.gateway.views import Access, LicenceView, credit, thumbnail
 from services.search import CursorError, Searcher
 from services.search import Query as SearchQuery
+from services.settings import Settings
 
-router = APIRouter(prefix="/v1", tags=["search"])
+router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require(Scope.SEARCH))])
 
 
-class Hit(BaseModel):
+class Credited(BaseModel):
+    """What every result carries: the licence, the credit line, and what the caller receives of it."""
+
     asset_id: str
+    licence: LicenceView
+    attribution: str = Field(description="The credit line to give when reusing it.")
+    access: Access
+    thumbnail: str | None = Field(description="Link to the thumbnail, when the caller's tier includes it.")
+    record: dict[str, Any] = Field(description="The asset record (vectors left out).")
+
+
+class Hit(Credited):
     score: float | None = Field(description="BM25, cosine or fused (RRF) score, by mode.")
     ranks: dict[str, int | None] = Field(description="Rank in each leg a hybrid result came from.")
     highlight: dict[str, list[str]] = Field(description="Matching fragments, <em>-marked, per field.")
-    record: dict[str, Any] = Field(description="The asset record (vectors left out).")
+
+
+def credited(es: Elasticsearch, settings: Settings, principal: Principal,
+             hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each hit with its licence, attribution, the caller's tier and its thumbnail link."""
+    decisions = assets.decisions_for(es, settings, principal, [h["record"] for h in hits])
+    base = settings.gateway.public_url
+    out = []
+    for hit in hits:
+        asset = AssetRecord.model_validate(hit["record"])
+        decision = decisions[asset.asset_id]
+        out.append(hit | credit(asset, decision) | {"thumbnail": thumbnail(base, asset, decision)})
+    return out
 
 
 class Bucket(BaseModel):
@@ -73,6 +102,7 @@ FiltersDep = Annotated[Filters, Depends(search_filters)]
 async def search(
     es: EsDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     filters: FiltersDep,
     q: Annotated[str | None, Query(max_length=1000, description="Words in Chinese, English or both.")] = None,
     mode: Mode = Mode.HYBRID,
@@ -86,18 +116,18 @@ async def search(
         raise InvalidRequest("give words to search for (q) or at least one filter", field="q")
     if size > settings.search.max_page_size:
         raise InvalidRequest(f"size is at most {settings.search.max_page_size}", field="size")
-    query = SearchQuery(q=q, mode=mode, filters=filters, sort=sort, size=size)
+    query = SearchQuery(q=q, mode=mode, filters=filters, sort=sort, size=size, viewer=principal.fingerprint())
     try:
-        page = await asyncio.to_thread(Searcher(es, settings).search, query, cursor)
+        page = await asyncio.to_thread(Searcher(es, settings).search, query, cursor,
+                                       visibility=visibility_filter(principal))
     except CursorError as exc:
         raise BadRequest(str(exc), field="cursor") from exc
+    page.hits = await asyncio.to_thread(credited, es, settings, principal, page.hits)
     return SearchPage.model_validate(page, from_attributes=True)
 
 
-class ImageHit(BaseModel):
-    asset_id: str
+class ImageHit(Credited):
     score: float = Field(description="Elasticsearch's cosine score of the closest image, (1 + cos) / 2.")
-    record: dict[str, Any]
 
 
 class ImageResults(BaseModel):
@@ -129,6 +159,7 @@ def _open_upload(data: bytes, max_pixels: int) -> Image.Image:
 async def search_image(
     es: EsDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     filters: FiltersDep,
     file: Annotated[UploadFile | None, File(description="A JPEG, PNG or WebP picture.")] = None,
     asset_id: Annotated[str | None, Form(description="Or: search with this asset's image…")] = None,
@@ -138,6 +169,7 @@ async def search_image(
     """Assets whose images look like the uploaded picture, or like one of an asset's images."""
     if (file is None) == (asset_id is None):
         raise InvalidRequest("send either an image file (`file`) or an `asset_id`, not both", field="file")
+    visibility = visibility_filter(principal)
     if file is not None:
         limit = settings.search.max_image_upload_bytes
         data = await file.read(limit + 1)
@@ -146,15 +178,17 @@ async def search_image(
         if not data:
             raise InvalidRequest("the uploaded file is empty", field="file")
         picture = _open_upload(data, settings.ingest.max_image_pixels)
-        hits = await asyncio.to_thread(assets.search_by_image, es, settings, picture, filters, size)
+        hits = await asyncio.to_thread(assets.search_by_image, es, settings, picture, filters, size,
+                                       visibility=visibility)
     else:
         try:
-            asset = await asyncio.to_thread(assets.load, es, settings, asset_id or "", vectors=True)
+            asset, _ = await asyncio.to_thread(assets.load_seen, es, settings, asset_id or "", principal, vectors=True)
         except assets.AssetNotFound as exc:
             raise AssetNotFound(f"no asset {asset_id!r}") from exc
         if image >= len(asset.images) or not asset.images[image].vector:
             raise InvalidRequest(f"asset {asset_id} has no indexed image number {image}", field="image")
         vector = asset.images[image].vector or []
         hits = await asyncio.to_thread(assets.neighbours_by_image, es, settings, vector, size, filters,
-                                       asset.asset_id)
+                                       asset.asset_id, visibility=visibility)
+    hits = await asyncio.to_thread(credited, es, settings, principal, hits)
     return ImageResults(hits=[ImageHit.model_validate(h) for h in hits])

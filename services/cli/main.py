@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from services import __version__
+from services.cli import api
 from services.settings import get_settings
 from services.uploader import STATE_FILE, LocalCheck, Uploader, UploadError, check_folder
 
@@ -28,8 +29,12 @@ console = Console()
 
 
 @app.callback()
-def main() -> None:
+def main(key: str = typer.Option(None, "--key", help="API key to send (default: WENYUAN_CLIENT__API_KEY).",
+                                 show_default=False),
+         gateway: str = typer.Option(None, "--gateway", help="Gateway URL (default: WENYUAN_GATEWAY__PUBLIC_URL).",
+                                     show_default=False)) -> None:
     """Wenyuan 文渊: cultural-resources sharing service."""
+    api.configure(key, gateway)
 
 
 @app.command()
@@ -57,48 +62,6 @@ def ready(as_json: bool = typer.Option(False, "--json", help="Print the raw /rea
                           check.get("detail") or "")
         console.print(table)
     raise typer.Exit(0 if body["status"] == "ok" else 1)
-
-
-DEMO_BATCHES = (("bilingual", "wenyuan-demo", "CN-BJ"), ("tate", "tate", "GB-LND"))
-
-
-@app.command()
-def demo(skip_ingest: bool = typer.Option(False, help="Only print where the stack answers.")) -> None:
-    """Ingest the sample batches through the real DAG (idempotent), then show where everything answers."""
-    settings = get_settings()
-    if not skip_ingest:
-        from samples import SAMPLES_DIR
-        from samples.images import build_batch
-
-        uploader = Uploader(settings.gateway.public_url)
-        try:
-            for name, institution, region in DEMO_BATCHES:
-                folder = SAMPLES_DIR / name / "batch"
-                listed, drawn = build_batch(folder)
-                console.rule(f"sample batch {name}: {listed} images ({drawn} drawn now), institution {institution}")
-                check = check_folder(folder)
-                _print_local_check(folder, check)
-                batch_id = _send(uploader, folder, institution, check, None, region)
-                batch = _follow(uploader, batch_id)
-                (folder / STATE_FILE).unlink(missing_ok=True)
-                _print_outcome(uploader, batch)
-                if batch["state"] != "succeeded":
-                    raise typer.Exit(1)
-        except UploadError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from exc
-        finally:
-            uploader.close()
-    table = Table("what", "where", title="Wenyuan is running", title_justify="left")
-    table.add_row("gateway (API docs)", settings.gateway.public_url + "/docs")
-    table.add_row("gateway readiness", settings.gateway.public_url + "/readyz")
-    table.add_row("search", settings.gateway.public_url + "/v1/search?q=玉璧  ·  /v1/search?q=bronze&mode=semantic")
-    table.add_row("batches", settings.gateway.public_url + "/v1/batches/{id}  ·  wenyuan batch {id}")
-    table.add_row("Airflow UI", f"{settings.airflow.url}  (user {settings.airflow.username}, password in "
-                  f"{settings.airflow.password_file})")
-    table.add_row("Elasticsearch", settings.es.url)
-    table.add_row("S3 API", settings.s3.url + f"  (buckets: {', '.join(settings.s3.buckets)})")
-    console.print(table)
 
 
 def _print_local_check(folder: Path, check: LocalCheck) -> None:
@@ -133,21 +96,19 @@ def _follow(uploader: Uploader, batch_id: str, poll_s: float = 2.0) -> dict[str,
 @app.command()
 def upload(
     folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Batch folder: one manifest + media."),
-    institution: str = typer.Option(..., "--institution", "-i", help="Your institution's id."),
+    institution: str = typer.Option(None, "--institution", "-i", help="Your institution's id (default: the key's)."),
     wait: bool = typer.Option(False, "--wait", help="Follow the batch until ingestion ends."),
     strict: bool = typer.Option(False, "--strict", help="Stop before uploading if any row has an error."),
-    gateway: str = typer.Option(None, help="Gateway URL (default: WENYUAN_GATEWAY__PUBLIC_URL)."),
     max_file_size: int = typer.Option(None, help="Reject files larger than this many bytes in this batch."),
-    region: str = typer.Option(None, "--region", help="Your institution's region, ISO 3166 (CN, CN-BJ, GB…)."),
 ) -> None:
-    """Upload a digitisation batch: validate locally, send files (resumable), submit for ingestion."""
+    """Upload a digitisation batch with a curator's key: validate locally, send files (resumable), submit."""
     check = check_folder(folder)
     _print_local_check(folder, check)
     if strict and (check.errors or check.missing):
         raise typer.Exit(1)
-    uploader = Uploader(gateway or get_settings().gateway.public_url)
+    uploader = Uploader(api.gateway_url(), api.api_key())
     try:
-        batch_id = _send(uploader, folder, institution, check, max_file_size, region)
+        batch_id = _send(uploader, folder, institution, check, max_file_size)
         console.print(f"submitted; follow with: wenyuan batch {batch_id}")
         if wait:
             batch = _follow(uploader, batch_id)
@@ -161,10 +122,10 @@ def upload(
         uploader.close()
 
 
-def _send(uploader: Uploader, folder: Path, institution: str, check: LocalCheck, max_file_size: int | None,
-          region: str | None = None) -> str:
+def _send(uploader: Uploader, folder: Path, institution: str | None, check: LocalCheck,
+          max_file_size: int | None) -> str:
     """Upload the folder's files with a progress bar (skipping those already staged) and submit the batch."""
-    uploads = uploader.targets(folder, institution, check, max_file_bytes=max_file_size, region=region)
+    uploads = uploader.targets(folder, institution, check, max_file_bytes=max_file_size)
     batch_id = str(uploads["batch"]["batch_id"])
     console.print(f"batch [bold]{batch_id}[/bold]")
     locals_ = [check.manifest, *check.files]
@@ -204,9 +165,9 @@ def _print_outcome(uploader: Uploader, batch: dict[str, object]) -> None:
 
 
 @app.command()
-def batch(batch_id: str, gateway: str = typer.Option(None, help="Gateway URL.")) -> None:
-    """Show a batch's state and counts."""
-    uploader = Uploader(gateway or get_settings().gateway.public_url)
+def batch(batch_id: str) -> None:
+    """Show a batch's state and counts (staff of its institution)."""
+    uploader = Uploader(api.gateway_url(), api.api_key())
     try:
         _print_outcome(uploader, uploader.status(batch_id))
     except UploadError as exc:

@@ -1,0 +1,48 @@
+"""Delivery of an asset's media: the one path from a decision to a file, audited every time.
+
+`authorise` turns the caller's decision (services/access/policy.decide) and the tier asked for
+into the object key to serve, or refuses with what would allow it; the gateway then answers 302
+to a presigned URL of `s3.presign_ttl_s` seconds. Allowed and refused deliveries are both
+written to the audit log with the licence or grant that decided them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from schemas.access import Tier
+from schemas.asset import AssetRecord
+from services.access import audit
+from services.access.errors import TierRefused, UnknownEntity
+from services.access.policy import AssetFacts, Decision, would_allow
+from services.access.principals import Principal
+
+MEDIA_KEY = {Tier.THUMBNAIL: "thumbnail_key", Tier.PREVIEW: "preview_key", Tier.ORIGINAL: "key"}
+
+
+def authorise(asset: AssetRecord, decision: Decision, image: int, tier: Tier) -> str:
+    """The object key of `image` at `tier`, if the decision allows it."""
+    if tier is Tier.METADATA:
+        raise UnknownEntity("metadata is the record itself (GET /v1/assets/{id}); media tiers are thumbnail, "
+                            "preview and original")
+    if not 0 <= image < len(asset.images):
+        raise UnknownEntity(f"asset {asset.asset_id} has {len(asset.images)} image(s); there is no image {image}")
+    allowed = decision.tier or Tier.METADATA
+    if not allowed.includes(tier):
+        facts = AssetFacts.of(asset.model_dump(mode="json"))
+        who = would_allow(facts, tier)
+        raise TierRefused(
+            f"{asset.licence.label} ({asset.licence.code}) gives you the {allowed.value} tier of this asset "
+            f"({decision.basis}); the {tier.value} is delivered to " + "; ".join(who) + ".",
+            licence=asset.licence.code, licence_uri=asset.licence.uri, allowed_tier=allowed.value,
+            requested_tier=tier.value, basis=decision.basis, would_allow=who)
+    key: str = getattr(asset.images[image], MEDIA_KEY[tier])
+    return key
+
+
+def record_delivery(session: Session, principal: Principal, asset: AssetRecord, decision: Decision, image: int,
+                    tier: Tier, *, allowed: bool, reason: str | None = None) -> None:
+    audit.record(session, principal, "deliver", outcome="allowed" if allowed else "denied",
+                 about=asset.institution, asset_id=asset.asset_id, subject=f"image {image} {tier.value}",
+                 tier=tier.value, basis=decision.basis, licence=asset.licence.code,
+                 purpose=decision.grant.purpose.value if decision.grant else None, reason=reason)

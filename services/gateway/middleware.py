@@ -1,0 +1,77 @@
+"""Who is calling, and how often: the principal of each request and its rate limit, before any route runs.
+
+A pure ASGI middleware (streamed responses such as dumps pass through untouched): it reads the
+API key (`Authorization: Bearer …` or `X-API-Key`), makes the principal (services/access/resolve.py,
+in a worker thread: it reads the database), counts the request against the key's limit (or the
+client address's, without a key), and adds the `X-RateLimit-*` headers to the answer. A bad key is
+a 401, never a silent fall-back to anonymous; over the limit is a 429 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.access.errors import InvalidKey
+from services.access.principals import ANONYMOUS, Principal
+from services.access.resolve import principal_for_key
+from services.gateway.errors import TooManyRequests, Unauthorized, problem_response
+
+EXEMPT = ("/healthz", "/readyz", "/metrics")
+
+
+def api_key(headers: Headers) -> str | None:
+    auth = headers.get("authorization")
+    if auth and auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    return headers.get("x-api-key") or None
+
+
+class AccessMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        state: Any = scope["app"].state
+        key = api_key(Headers(scope=scope))
+        try:
+            principal: Principal = ANONYMOUS
+            if key is not None:
+                principal = await anyio.to_thread.run_sync(_resolve, state.db, key)
+        except InvalidKey as exc:
+            body = Unauthorized(exc.detail).body(scope["path"])
+            await problem_response(401, body, {"WWW-Authenticate": 'Bearer realm="wenyuan"'})(scope, receive, send)
+            return
+        if principal.key_prefix:
+            bucket, limit = f"key:{principal.key_prefix}", principal.rate_limit_per_min or 1
+        else:
+            client = scope.get("client") or ("unknown", 0)
+            bucket, limit = f"addr:{client[0]}", state.settings.access.anonymous_rate_per_min
+        allowance = state.limiter.hit(bucket, limit)
+        if not allowance.allowed:
+            who = f"key {principal.key_prefix}" if principal.key_prefix else "this address without a key"
+            body = TooManyRequests(f"{who} may make {limit} requests a minute; try again in {allowance.reset_s} s",
+                                   limit=limit, retry_after_s=allowance.reset_s).body(scope["path"])
+            await problem_response(429, body, allowance.headers())(scope, receive, send)
+            return
+        scope.setdefault("state", {})["principal"] = principal
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in allowance.headers().items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_limits)
+
+
+def _resolve(db: Any, key: str) -> Principal:
+    with db.session() as session:
+        return principal_for_key(session, key)
