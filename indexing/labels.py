@@ -109,7 +109,7 @@ def decide(es: Elasticsearch, es_settings: ElasticsearchSettings, asset_id: str,
     es.index(index=index, id=f"{asset_id}:{label}", document=decision.model_dump(mode="json"), refresh="wait_for")
     asset = AssetRecord.model_validate(found["_source"])
     previous = decisions_for(es, es_settings, [asset_id])[asset_id]
-    updated = apply_decisions(asset, previous)
+    updated = apply_decisions(asset, previous).model_copy(update={"changed_at": decision.decided_at})
     es.index(index=found["_index"], id=asset_id, document=updated.model_dump(mode="json"),
              if_seq_no=found["_seq_no"], if_primary_term=found["_primary_term"], refresh="wait_for")
     return updated

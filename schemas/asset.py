@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from schemas.manifest import TEXT_ZH, ManifestRow
 
@@ -22,6 +22,11 @@ ASSET_NAMESPACE = uuid.UUID("5f0c7c34-3f5e-4b1a-9a57-7c1d0b8e2a11")
 
 def asset_id_for(institution: str, object_id: str) -> str:
     return uuid.uuid5(ASSET_NAMESPACE, f"{institution}\x1f{object_id}").hex
+
+
+def image_id_for(asset_id: str, sha256: str) -> str:
+    """The identifier of one image of one asset (its IIIF Image API identifier): stable across re-ingests."""
+    return str(uuid.uuid5(ASSET_NAMESPACE, f"image\x1f{asset_id}\x1f{sha256}"))
 
 
 def vector_hint(modality: Literal["text", "image"]) -> dict[str, Any]:
@@ -40,6 +45,7 @@ class EncoderInfo(BaseModel):
 class ImageRecord(BaseModel):
     """One stored image of an asset: the original (content-addressed) and its derivatives."""
 
+    id: str = Field(description="Identifier of this image of this asset (IIIF Image API identifier), a UUID.")
     sha256: str = Field(description="SHA-256 of the original file: its identity and storage key.")
     key: str = Field(description="Object key of the original in the assets bucket.")
     path: str = Field(description="Path of the file in the uploaded batch.")
@@ -130,3 +136,25 @@ class AssetRecord(ManifestRow):
                                             description="Text embedding of titles and descriptions (ai.text_encoder).")
     ai: AIRecord | None = Field(None, description="Model-derived data: encoders, labels, OCR.")
     ingested_at: datetime = Field(description="When this version of the record was stored.")
+    changed_at: datetime = Field(None, validate_default=True,  # None: ingested_at
+                                 description="When the record last changed (ingest, curator decision, deletion): "
+                                             "the OAI-PMH datestamp.")
+    deleted_at: datetime | None = Field(None, description="When the holder withdrew it; a withdrawn record is a "
+                                                          "tombstone that no search returns (OAI-PMH reports it "
+                                                          "deleted).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _image_ids(cls, data: Any) -> Any:
+        """Records stored before images had ids get the id they would get now."""
+        if isinstance(data, dict) and data.get("asset_id") and isinstance(data.get("images"), list):
+            images = [im if not isinstance(im, dict) or im.get("id") else
+                      im | {"id": image_id_for(str(data["asset_id"]), str(im.get("sha256", "")))}
+                      for im in data["images"]]
+            return data | {"images": images}
+        return data
+
+    @field_validator("changed_at", mode="before")
+    @classmethod
+    def _changed_at(cls, value: object, info: ValidationInfo) -> object:
+        return info.data.get("ingested_at") if value is None else value

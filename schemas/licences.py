@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 class LicenceFamily(StrEnum):
     CREATIVE_COMMONS = "creative-commons"
     RIGHTS_STATEMENT = "rights-statement"
+    OPEN_SOURCE = "open-source"  # software licences some reference material comes under (e.g. test images)
     RESTRICTED = "restricted"
 
 
@@ -79,6 +80,10 @@ def _catalogue() -> dict[str, Licence]:
                             family=LicenceFamily.RIGHTS_STATEMENT,
                             # NoC-* is reusable in the field's sense, except the non-commercial one.
                             reusable=code.startswith("NoC-") and code != "NoC-NC")
+    # The IIIF validator's test image is under Apache-2.0: an open licence, but neither CC nor RS, so
+    # Europeana-style aggregators will not take it (edm:rights needs one of those).
+    out["Apache-2.0"] = Licence(code="Apache-2.0", uri="https://www.apache.org/licenses/LICENSE-2.0",
+                                label="Apache License 2.0", family=LicenceFamily.OPEN_SOURCE, reusable=True)
     for policy in RestrictedPolicy:
         code = f"restricted:{policy.value}"
         out[code] = Licence(code=code, uri=None, label=f"Restricted ({policy.value})",
@@ -92,7 +97,8 @@ _BY_KEY |= {lic.uri.casefold().removeprefix("https://").removeprefix("http://").
             for lic in LICENCES.values() if lic.uri}
 _ALIASES = {"cc-by": "CC-BY-4.0", "cc-by-sa": "CC-BY-SA-4.0", "cc-by-nc": "CC-BY-NC-4.0",
             "cc-by-nc-sa": "CC-BY-NC-SA-4.0", "cc-by-nd": "CC-BY-ND-4.0", "cc-by-nc-nd": "CC-BY-NC-ND-4.0",
-            "cc0-1.0": "CC0", "public domain": "PDM", "pd": "PDM", "restricted": "restricted:institution",
+            "cc0-1.0": "CC0", "apache-2.0": "Apache-2.0", "www.apache.org/licenses/license-2.0.html": "Apache-2.0",
+            "public domain": "PDM", "pd": "PDM", "restricted": "restricted:institution",
             "受限": "restricted:institution", "内部": "restricted:institution", "公有领域": "PDM"}
 
 

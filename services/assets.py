@@ -7,6 +7,7 @@ not found. `load_seen` and `decisions_for` add what the caller receives of each 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import imagehash
@@ -77,6 +78,16 @@ def decisions_for(es: Elasticsearch, settings: Settings, principal: Principal,
         matched = {h["_id"]: matched_grants(h) for h in hits}
     return {str(r["asset_id"]): decide(principal, AssetFacts.of(r), matched.get(str(r["asset_id"]), ()))
             for r in records}
+
+
+def withdraw(es: Elasticsearch, settings: Settings, asset: AssetRecord) -> AssetRecord:
+    """Withdraw a record: it stays as a tombstone (no search returns it; OAI-PMH reports it deleted) until the
+    holder ingests the object again. Its files stay in storage."""
+    now = datetime.now(UTC)
+    es.update(index=assets_alias(settings.es), id=asset.asset_id, doc={"deleted_at": now.isoformat(),
+                                                                         "changed_at": now.isoformat()},
+              refresh="wait_for")
+    return asset.model_copy(update={"deleted_at": now, "changed_at": now})
 
 
 def attribution(asset: AssetRecord) -> str:

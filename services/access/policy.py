@@ -45,6 +45,7 @@ class AssetFacts:
     licence: str  # licence code
     access: AccessPolicy
     embargo_until: date | None
+    withdrawn: bool = False
 
     @classmethod
     def of(cls, record: Mapping[str, Any]) -> AssetFacts:
@@ -53,7 +54,8 @@ class AssetFacts:
                    department=record.get("department"), region=record.get("region"),
                    licence=str(record["licence"]["code"]),
                    access=AccessPolicy(record.get("access") or AccessPolicy.PUBLIC),
-                   embargo_until=date.fromisoformat(embargo) if isinstance(embargo, str) else embargo)
+                   embargo_until=date.fromisoformat(embargo) if isinstance(embargo, str) else embargo,
+                   withdrawn=record.get("deleted_at") is not None)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,8 @@ def decide(principal: Principal, asset: AssetFacts, matched_grants: Collection[s
     audience see it, raised by any grant whose scope matched (names from `matched_queries`)."""
     table = access_table()
     who = audience(principal, asset)
+    if asset.withdrawn:
+        return Decision(False, None, who, INVISIBLE)
     options: list[Decision] = []
     if table.sees(effective_policy(asset, today or today_utc()), who):
         options.append(Decision(True, table.tier(asset.licence, who), who,
@@ -119,8 +123,9 @@ def would_allow(asset: AssetFacts, wanted: Tier, today: date | None = None) -> l
              Audience.INSTITUTION: f"staff of the holding institution ({asset.institution})",
              Audience.REGION: f"institutions of its region ({asset.region})" if asset.region else None,
              Audience.PUBLIC: "everyone"}
-    out = [name for who, name in names.items()
-           if name and table.sees(policy, who) and table.tier(asset.licence, who).includes(wanted)]
+    # The audiences are nested, so the widest one that receives the tier says it all.
+    out = [name for who, name in reversed(names.items())
+           if name and table.sees(policy, who) and table.tier(asset.licence, who).includes(wanted)][:1]
     return [*out, f"a grant from {asset.institution} of tier {wanted.value} or higher"]
 
 
@@ -166,8 +171,13 @@ def grant_clause(grant: ActiveGrant) -> dict[str, Any]:
     return {"bool": {"filter": [{"term": {"institution": grant.grantor}}, scope], "_name": grant.name}}
 
 
-def visibility_filter(principal: Principal) -> dict[str, Any]:
-    """The assets `principal` may see, as one clause to AND into every search."""
+WITHDRAWN = {"exists": {"field": "deleted_at"}}
+
+
+def visibility_filter(principal: Principal, *, withdrawn: bool = False) -> dict[str, Any]:
+    """The assets `principal` may see, as one clause to AND into every search.
+
+    Withdrawn records (tombstones) are left out, unless `withdrawn` (OAI-PMH reports them deleted)."""
     table = access_table()
     should: list[dict[str, Any]] = []
     for who, conditions in _audience_conditions(principal).items():
@@ -177,7 +187,10 @@ def visibility_filter(principal: Principal) -> dict[str, Any]:
             seen.append(EMBARGO_LIFTED)
         should.append({"bool": {"filter": [*conditions, {"bool": {"should": seen, "minimum_should_match": 1}}]}})
     should += [grant_clause(g) for g in principal.grants]
-    return {"bool": {"should": should, "minimum_should_match": 1}}
+    out: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1}}
+    if not withdrawn:
+        out["bool"]["must_not"] = [WITHDRAWN]
+    return out
 
 
 def matched_grants(hit: Mapping[str, Any]) -> list[str]:

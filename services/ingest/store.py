@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from indexing.enrich import derive
-from schemas.asset import AssetRecord, ImageRecord, asset_id_for
+from schemas.asset import AssetRecord, ImageRecord, asset_id_for, image_id_for
 from schemas.manifest import ManifestRow
 from services.ingest.batches import load_batch, staged_file_key
 from services.ingest.context import IngestContext
@@ -40,7 +40,7 @@ def derivative_key(institution: str, sha256: str, name: str) -> str:
     return f"{institution}/derivatives/{sha256}/{name}.jpg"
 
 
-def _store_image(ctx: IngestContext, institution: str, batch_id: str, local: Path, path: str,
+def _store_image(ctx: IngestContext, institution: str, asset_id: str, batch_id: str, local: Path, path: str,
                  label: str | None, work: Path, max_bytes: int) -> ImageRecord:
     ing, bucket = ctx.settings.ingest, ctx.settings.s3.bucket_assets
     info = inspect_image(local, max_bytes=max_bytes, max_pixels=ing.max_image_pixels)
@@ -53,7 +53,8 @@ def _store_image(ctx: IngestContext, institution: str, batch_id: str, local: Pat
     if any(stat(ctx.s3, bucket, k) is None for k in keys.values()):
         for d in make_derivatives(local, work, thumbnail_px=ing.thumbnail_px, preview_px=ing.preview_px):
             ctx.s3.fput_object(bucket, keys[d.name], str(d.path), content_type=d.mime)
-    return ImageRecord(sha256=info.sha256, key=key, path=path, label=label, format=info.format, mime=info.mime,
+    return ImageRecord(id=image_id_for(asset_id, info.sha256), sha256=info.sha256, key=key, path=path, label=label,
+                       format=info.format, mime=info.mime,
                        width=info.width, height=info.height, mode=info.mode, size_bytes=info.size_bytes,
                        exif=info.exif, phash=info.phash, thumbnail_key=keys["thumbnail"],
                        preview_key=keys["preview"])
@@ -70,6 +71,7 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
     results: list[dict[str, Any]] = []
     for item in get_jsonl(ctx.s3, s3.bucket_reports, chunk_key):
         row, record = item["row"], ManifestRow.model_validate(item["record"])
+        asset_id = asset_id_for(institution, record.object_id)
         images: list[ImageRecord] = []
         errors: list[RowError] = []
         with tempfile.TemporaryDirectory() as tmp:
@@ -84,8 +86,8 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
                     continue
                 ctx.s3.fget_object(s3.bucket_staging, key, str(local))
                 try:
-                    images.append(_store_image(ctx, institution, batch_id, local, ref.path, ref.label, Path(tmp),
-                                               max_bytes))
+                    images.append(_store_image(ctx, institution, asset_id, batch_id, local, ref.path, ref.label,
+                                               Path(tmp), max_bytes))
                 except MediaRejected as exc:
                     errors.append(RowError(row, "media", f"{ref.path}: {exc.message}", exc.reason))
                 local.unlink(missing_ok=True)
@@ -94,7 +96,7 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
             quarantine(ctx, batch_id, paths)
             results.append(rejection(row, record.object_id, errors, paths))
             continue
-        asset = derive(AssetRecord(**record.model_dump(), asset_id=asset_id_for(institution, record.object_id),
+        asset = derive(AssetRecord(**record.model_dump(), asset_id=asset_id,
                                    institution=institution, region=batch.region, batch_id=batch_id, images=images,
                                    has_image=bool(images), ingested_at=datetime.now(UTC)))
         results.append({"row": row, "object_id": record.object_id, "status": "stored", "asset_id": asset.asset_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from elasticsearch import ConflictError
 from fastapi import APIRouter, Depends, Query
@@ -16,6 +17,7 @@ from schemas.access import Scope, Tier
 from schemas.asset import AILabel, AssetRecord, LabelStatus
 from schemas.taxonomy import concept
 from services import assets
+from services.access import audit
 from services.access.db import Database
 from services.access.delivery import authorise, record_delivery
 from services.access.errors import AccessError, NotAllowed
@@ -144,7 +146,9 @@ async def deliver_media(seen: VisibleAsset, image: int, tier: Tier, principal: P
         raise
     await asyncio.to_thread(_audit, db, principal, asset, decision, image, tier, True, None)
     url = presigned_get(presigner, settings.s3.bucket_assets, key, settings.s3.presign_ttl_s)
-    headers = {"Cache-Control": "no-store", "X-Wenyuan-Tier": tier.value}
+    headers = {"Cache-Control": "no-store", "X-Wenyuan-Tier": tier.value,
+               # The credit line travels with the file (RFC 8187 encoding: titles are often Chinese).
+               "Attribution": "UTF-8''" + quote(assets.attribution(asset), safe="")}
     if asset.licence.uri:
         headers["Link"] = f'<{asset.licence.uri}>; rel="license"'
     return RedirectResponse(url, status_code=302, headers=headers)
@@ -154,6 +158,24 @@ def _audit(db: Database, principal: Principal, asset: AssetRecord, decision: Dec
            allowed: bool, reason: str | None) -> None:
     with db.session() as session:
         record_delivery(session, principal, asset, decision, image, tier, allowed=allowed, reason=reason)
+
+
+@router.delete("/{asset_id}", dependencies=[Depends(require(Scope.CURATE))])
+async def withdraw_asset(seen: VisibleAsset, es: EsDep, settings: SettingsDep, principal: PrincipalDep,
+                         db: DbDep) -> dict[str, Any]:
+    """Withdraw one of your institution's records: from now on no search or delivery finds it, and OAI-PMH
+    harvesters are told it was deleted. Ingesting the object again brings it back."""
+    if principal.institution != seen.asset.institution:
+        raise NotAllowed(f"only curators of {seen.asset.institution} withdraw its records")
+    asset = await asyncio.to_thread(assets.withdraw, es, settings, seen.asset)
+    await asyncio.to_thread(_audit_withdrawal, db, principal, asset)
+    return {"asset_id": asset.asset_id, "deleted_at": asset.deleted_at}
+
+
+def _audit_withdrawal(db: Database, principal: Principal, asset: AssetRecord) -> None:
+    with db.session() as session:
+        audit.record(session, principal, "asset.withdraw", about=asset.institution, asset_id=asset.asset_id,
+                     subject=f"asset {asset.object_id}")
 
 
 @router.patch("/{asset_id}/labels/{label}", response_model=AssetLabels, dependencies=[Depends(require(Scope.CURATE))])
