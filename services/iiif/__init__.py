@@ -1,0 +1,1 @@
+"""IIIF: Image API 3.0 and Presentation API 3.0."""
