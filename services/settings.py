@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_S3_SECRET = "wenyuan-local-secret"  # placeholder: refused in production
+LOCAL_OAI_TOKEN_SECRET = "wenyuan-local-oai-token-secret"  # placeholder: refused in production
 
 
 class Environment(StrEnum):
@@ -123,6 +124,25 @@ class AccessSettings(BaseModel):
                                                 "(mode 600; local stacks and demos).")
 
 
+class OaiSettings(BaseModel):
+    """The OAI-PMH 2.0 repository at /oai (services/oai)."""
+
+    repository_name: str = Field("Wenyuan 文渊", description="repositoryName of Identify, and edm:provider.")
+    admin_email: str = Field("admin@wenyuan.invalid", description="adminEmail of Identify.")
+    page_size: int = Field(100, ge=1, description="Headers or records per ListIdentifiers / ListRecords response.")
+    token_ttl_s: int = Field(600, ge=10, description="Life of a resumption token and of the point in time it "
+                                                     "walks, seconds (renewed by each page).")
+    token_secret: SecretStr = Field(SecretStr(LOCAL_OAI_TOKEN_SECRET),
+                                    description="Key of the HMAC that makes resumption tokens tamper-evident.")
+
+
+class DumpSettings(BaseModel):
+    """Bulk dumps at /v1/dumps (services/dumps.py)."""
+
+    page_size: int = Field(1000, ge=1, description="Records read from Elasticsearch per page of a dump stream.")
+    keep_alive: str = Field("2m", description="Point-in-time keep-alive between two pages of a dump stream.")
+
+
 class ClientSettings(BaseModel):
     """The `wenyuan` command as a client of a gateway."""
 
@@ -184,6 +204,14 @@ class SearchSettings(BaseModel):
     hnsw_ef_construction: int = Field(100, description="HNSW candidates while building.")
 
 
+class IIIFSettings(BaseModel):
+    """IIIF Presentation API 3.0 (services/iiif)."""
+
+    collection_page_size: int = Field(1000, ge=1, le=10_000,
+                                      description="Manifests per part of a IIIF collection; a longer collection "
+                                                  "ends each part with a reference to the next.")
+
+
 class StackSettings(BaseModel):
     """The one-machine stack of deploy/local (not used in production)."""
 
@@ -195,6 +223,14 @@ class StackSettings(BaseModel):
     es_heap: str = Field("1g", description="Elasticsearch heap (-Xms and -Xmx).")
     es_user: str = Field("wenyuan-es", description="System user that runs Elasticsearch when started as root.")
     airflow_parallelism: int = Field(2, description="Airflow core.parallelism (task slots).")
+    postgres_port: int = Field(5433, description="Port of the local PostgreSQL the test suite runs the access "
+                                                 "store against (database wenyuan_test, trust on loopback).")
+    postgres_user: str = Field("postgres", description="System user that runs PostgreSQL when started as root "
+                                                       "(Debian's package makes it).")
+
+    @property
+    def postgres_url(self) -> str:
+        return f"postgresql+psycopg://wenyuan@127.0.0.1:{self.postgres_port}/wenyuan_test"
     start_timeout_s: float = Field(240.0, description="How long `up` waits for each service to be ready.")
 
 
@@ -215,10 +251,13 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()
     models: ModelSettings = ModelSettings()
     search: SearchSettings = SearchSettings()
+    iiif: IIIFSettings = IIIFSettings()
     db: DatabaseSettings = DatabaseSettings()
     access: AccessSettings = AccessSettings()
     client: ClientSettings = ClientSettings()
     stack: StackSettings = StackSettings()
+    oai: OaiSettings = OaiSettings()
+    dumps: DumpSettings = DumpSettings()
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Self:
@@ -227,6 +266,8 @@ class Settings(BaseSettings):
                 raise ValueError("WENYUAN_S3__SECRET_KEY still has the local placeholder; set a real secret")
             if self.airflow.password is None:
                 raise ValueError("WENYUAN_AIRFLOW__PASSWORD must be set in production")
+            if self.oai.token_secret.get_secret_value() == LOCAL_OAI_TOKEN_SECRET:
+                raise ValueError("WENYUAN_OAI__TOKEN_SECRET still has the local placeholder; set a real secret")
         return self
 
 

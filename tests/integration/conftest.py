@@ -15,9 +15,12 @@ from minio import Minio
 
 from indexing.client import make_client as make_es_client
 from indexing.enrich import Enricher
+from schemas.access import Role
+from services.access.db import Database
 from services.settings import Settings
 from services.storage import make_client as make_s3_client
 from services.workflows import AirflowClient
+from tests.access import Member, make_institution, staff_key
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +61,20 @@ def bucket(s3: Minio, unique: str) -> Iterator[str]:
     for obj in s3.list_objects(name, recursive=True):
         s3.remove_object(name, obj.object_name or "")
     s3.remove_bucket(name)
+
+
+@pytest.fixture(scope="session")
+def db(settings: Settings) -> Iterator[Database]:
+    """The access database the running gateway uses (organisations, keys, grants, audit)."""
+    database = Database(settings.db)
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def curator(db: Database, unique: str) -> Member:
+    """A curator (with an upload key) of a new institution `museum-<unique>` in CN-BJ."""
+    return staff_key(db, make_institution(db, "CN-BJ", institution=f"museum-{unique}"), Role.CURATOR)
 
 
 @pytest.fixture(scope="session")

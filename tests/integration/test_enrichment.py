@@ -15,9 +15,12 @@ from indexing.bulk import index_documents
 from indexing.classify import Classifier, Subject
 from indexing.encoders import text_encoder
 from indexing.enrich import Enricher
+from schemas.access import Role
 from schemas.asset import AssetRecord, LabelKind
+from services.access.db import Database
 from services.settings import Settings
 from services.uploader import Uploader
+from tests.access import Member, make_institution, staff_key
 from tests.factories import make_asset, make_image, make_inscription, write_manifest
 from tests.helpers import assert_problem
 from tests.integration.uploading import ingest
@@ -36,17 +39,26 @@ OCR_TEXT = "大清乾隆年制"
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory: pytest.TempPathFactory, settings: Settings) -> Iterator[tuple[str, Path]]:
+def museum(settings: Settings) -> Member:
+    """A curator of a museum in CN-SH, for the module's batch."""
+    db = Database(settings.db)
+    try:
+        return staff_key(db, make_institution(db, "CN-SH"), Role.CURATOR)
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory: pytest.TempPathFactory, settings: Settings, museum: Member) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("enrich") / "batch"
     make_image(folder / "images/e1.jpg", seed=11)
     make_inscription(folder / "images/e2.png", OCR_TEXT)
     make_image(folder / "images/e3.jpg", seed=13)
     write_manifest(folder, ROWS, HEADER)
-    institution = f"enrich-{abs(hash(folder)) % 10**8}"
-    result, _ = ingest(uploader := Uploader(settings.gateway.public_url), folder, institution, region="CN-SH")
+    result, _ = ingest(uploader := Uploader(settings.gateway.public_url, museum.key), folder, museum.institution)
     uploader.close()
     assert result["state"] == "succeeded", result
-    yield institution, folder
+    yield museum.institution, folder
 
 
 def _docs(es: Elasticsearch, settings: Settings, institution: str) -> dict[str, dict[str, Any]]:
@@ -105,38 +117,48 @@ def test_an_english_query_vector_finds_the_chinese_only_record(
 
 
 def test_a_curator_decision_becomes_curator_data_and_survives_reingestion(
-    batch: tuple[str, Path], es: Elasticsearch, settings: Settings
+    batch: tuple[str, Path], museum: Member, es: Elasticsearch, settings: Settings
 ) -> None:
     institution, folder = batch
     asset_id = _docs(es, settings, institution)["E-1"]["asset_id"]
     base = f"{settings.gateway.public_url}/v1/assets/{asset_id}/labels"
+    auth = {"Authorization": f"Bearer {museum.key}"}
 
-    accepted = httpx.patch(f"{base}/enamel", json={"status": "accepted", "curator": "li.wei"})
-    rejected = httpx.patch(f"{base}/porcelain", json={"status": "rejected", "curator": "li.wei"})
+    accepted = httpx.patch(f"{base}/enamel", json={"status": "accepted"}, headers=auth)
+    rejected = httpx.patch(f"{base}/porcelain", json={"status": "rejected"}, headers=auth)
 
     assert accepted.status_code == 200, accepted.text
     assert "enamel" in accepted.json()["category_ids"]
     assert rejected.json()["category_ids"] == ["enamel"]
     assert {label["id"]: label["status"] for label in rejected.json()["ai_labels"]}["porcelain"] == "rejected"
-    result, _ = ingest(uploader := Uploader(settings.gateway.public_url), folder, institution)  # again: re-derived
+    result, _ = ingest(uploader := Uploader(settings.gateway.public_url, museum.key), folder, institution)  # again
     uploader.close()
     assert result["state"] == "succeeded"
     doc = _docs(es, settings, institution)["E-1"]
     assert doc["category_ids"] == ["enamel"]
     porcelain = next(label for label in doc["ai"]["labels"] if label["id"] == "porcelain")
-    assert (porcelain["status"], porcelain["decided_by"]) == ("rejected", "li.wei")
+    assert porcelain["status"] == "rejected"
+    assert porcelain["decided_by"] == f"{museum.role} of {institution} ({museum.staff_id})"  # the key's owner
 
 
-def test_label_decisions_on_unknown_labels_or_assets_are_404_problems(settings: Settings) -> None:
+def test_label_decisions_need_a_curator_of_the_holder_and_known_labels_and_assets(
+    batch: tuple[str, Path], museum: Member, db: Database, es: Elasticsearch, settings: Settings
+) -> None:
+    asset_id = _docs(es, settings, batch[0])["E-3"]["asset_id"]
     base = f"{settings.gateway.public_url}/v1/assets"
-    body = {"status": "accepted", "curator": "li.wei"}
-
+    body = {"status": "accepted"}
+    auth = {"Authorization": f"Bearer {museum.key}"}
+    elsewhere = {"Authorization": f"Bearer {staff_key(db, make_institution(db, 'CN-SH'), Role.CURATOR).key}"}
     problems = "https://wenyuan.dev/problems/"
-    unknown_label = assert_problem(httpx.patch(f"{base}/0123/labels/not-a-label", json=body), 404,
-                                   problems + "label-not-found")
-    assert_problem(httpx.patch(f"{base}/0123/labels/jade", json=body), 404, problems + "asset-not-found")
-    assert_problem(httpx.patch(f"{base}/0123/labels/jade", json={"status": "maybe", "curator": "x"}), 422,
+
+    unknown_label = assert_problem(httpx.patch(f"{base}/{asset_id}/labels/not-a-label", json=body, headers=auth),
+                                   404, problems + "label-not-found")
+    assert_problem(httpx.patch(f"{base}/0123/labels/jade", json=body, headers=auth), 404, problems + "asset-not-found")
+    assert_problem(httpx.patch(f"{base}/{asset_id}/labels/jade", json={"status": "maybe"}, headers=auth), 422,
                    problems + "invalid-request")
+    assert_problem(httpx.patch(f"{base}/{asset_id}/labels/jade", json=body), 403, problems + "missing-scope")
+    assert_problem(httpx.patch(f"{base}/{asset_id}/labels/jade", json=body, headers=elsewhere), 403,
+                   problems + "forbidden")
     assert "taxonomy" in unknown_label["detail"]
 
 

@@ -12,6 +12,7 @@ from indexing.aliases import assets_alias
 from services.settings import Settings
 from services.uploader import Uploader
 from services.workflows import AirflowClient
+from tests.access import Member
 from tests.factories import make_good_batch
 from tests.helpers import run_stack
 from tests.integration.uploading import send_batch
@@ -21,11 +22,11 @@ pytestmark = pytest.mark.slow
 
 
 def test_elasticsearch_stopped_and_restarted_mid_batch_the_batch_completes_and_counts_match(
-    tmp_path: Path, unique: str, settings: Settings, es: Elasticsearch, airflow: AirflowClient
+    tmp_path: Path, curator: Member, settings: Settings, es: Elasticsearch, airflow: AirflowClient
 ) -> None:
-    institution = f"museum-{unique}"
+    institution = curator.institution
     folder = make_good_batch(tmp_path / "batch", 300)  # two chunks of the default 250
-    uploader = Uploader(settings.gateway.public_url)
+    uploader = Uploader(settings.gateway.public_url, curator.key)
     batch_id = send_batch(uploader, folder, institution)
     run_id = uploader.submit(batch_id)["runs"][-1]
     stopped = run_stack("stop", "elasticsearch")

@@ -24,6 +24,7 @@ from services.cli import app
 from services.settings import Settings
 from services.uploader import Uploader, check_folder
 from services.workflows import AirflowClient
+from tests.access import Member
 from tests.factories import make_bomb_png, make_good_batch, make_image, write_manifest
 from tests.helpers import assert_problem
 from tests.integration.uploading import ingest, send_batch
@@ -32,15 +33,15 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def uploader(settings: Settings) -> Iterator[Uploader]:
-    client = Uploader(settings.gateway.public_url)
+def uploader(settings: Settings, curator: Member) -> Iterator[Uploader]:
+    client = Uploader(settings.gateway.public_url, curator.key)
     yield client
     client.close()
 
 
 @pytest.fixture
-def institution(unique: str) -> str:
-    return f"museum-{unique}"
+def institution(curator: Member) -> str:
+    return curator.institution
 
 
 def docs_of(es: Elasticsearch, settings: Settings, institution: str) -> dict[str, dict[str, Any]]:
@@ -50,11 +51,12 @@ def docs_of(es: Elasticsearch, settings: Settings, institution: str) -> dict[str
 
 
 def test_cli_upload_ingests_a_batch_that_is_then_searchable_by_keyword(
-    tmp_path: Path, institution: str, es: Elasticsearch, s3: Minio, settings: Settings
+    tmp_path: Path, institution: str, curator: Member, es: Elasticsearch, s3: Minio, settings: Settings
 ) -> None:
     folder = make_good_batch(tmp_path / "batch", 4)
 
-    result = CliRunner().invoke(app, ["upload", str(folder), "--institution", institution, "--wait"])
+    result = CliRunner().invoke(app, ["--key", curator.key, "upload", str(folder), "--institution", institution,
+                                      "--wait"])
 
     assert result.exit_code == 0, result.output
     assert "succeeded" in result.output and "stored 4" in result.output
@@ -179,18 +181,22 @@ def test_reuploading_changed_metadata_updates_the_records(
     assert docs["OBJ-0000"]["batch_id"] == batch["batch_id"]
 
 
-def test_gateway_answers_bad_batch_requests_with_problem_json(settings: Settings, institution: str) -> None:
-    base = settings.gateway.public_url
+def test_gateway_answers_bad_batch_requests_with_problem_json(settings: Settings, institution: str,
+                                                              curator: Member) -> None:
     manifest = {"name": "manifest.csv", "size": 10}
 
-    traversal = httpx.post(f"{base}/v1/batches", json={"institution": institution, "manifest": manifest,
-                                                         "files": [{"path": "../../etc/passwd", "size": 1}]})
-    bad_institution = httpx.post(f"{base}/v1/batches", json={"institution": "Not An Id", "manifest": manifest})
-    bad_manifest = httpx.post(f"{base}/v1/batches", json={"institution": institution,
-                                                            "manifest": {"name": "list.xlsx", "size": 1}})
-    too_lenient = httpx.post(f"{base}/v1/batches", json={"institution": institution, "manifest": manifest,
-                                                           "max_file_bytes": 10**15})
-    unknown = httpx.get(f"{base}/v1/batches/20260101-000000000000")
+    with httpx.Client(base_url=settings.gateway.public_url,
+                      headers={"Authorization": f"Bearer {curator.key}"}) as api:
+        traversal = api.post("/v1/batches", json={"institution": institution, "manifest": manifest,
+                                                  "files": [{"path": "../../etc/passwd", "size": 1}]})
+        bad_institution = api.post("/v1/batches", json={"institution": "Not An Id", "manifest": manifest})
+        bad_manifest = api.post("/v1/batches", json={"institution": institution,
+                                                     "manifest": {"name": "list.xlsx", "size": 1}})
+        too_lenient = api.post("/v1/batches", json={"institution": institution, "manifest": manifest,
+                                                    "max_file_bytes": 10**15})
+        other = api.post("/v1/batches", json={"institution": "another-museum", "manifest": manifest})
+        unknown = api.get("/v1/batches/20260101-000000000000")
+    anonymous = httpx.post(f"{settings.gateway.public_url}/v1/batches", json={"manifest": manifest})
 
     body = assert_problem(traversal, 422, "https://wenyuan.dev/problems/invalid-request")
     assert body["errors"][0]["field"] == "body.files.0.path"
@@ -199,6 +205,8 @@ def test_gateway_answers_bad_batch_requests_with_problem_json(settings: Settings
     assert ".csv or .jsonl" in assert_problem(bad_manifest, 422, "https://wenyuan.dev/problems/invalid-request")["detail"]
     assert_problem(too_lenient, 422, "https://wenyuan.dev/problems/invalid-request")
     assert_problem(unknown, 404, "https://wenyuan.dev/problems/batch-not-found")
+    assert "not another-museum" in assert_problem(other, 403, "https://wenyuan.dev/problems/forbidden")["detail"]
+    assert_problem(anonymous, 403, "https://wenyuan.dev/problems/missing-scope")
 
 
 def test_report_is_served_as_csv_with_a_line_per_error(
@@ -209,13 +217,15 @@ def test_report_is_served_as_csv_with_a_line_per_error(
                             ["OBJ-0001", "瓶", "Vase", "nonsense-licence", "images/OBJ-0001.jpg"]])
     batch, _ = ingest(uploader, folder, institution)
 
-    resp = httpx.get(f"{settings.gateway.public_url}/v1/batches/{batch['batch_id']}/report", params={"format": "csv"})
+    resp = uploader.api.get(f"/v1/batches/{batch['batch_id']}/report", params={"format": "csv"})
+    stranger = httpx.get(f"{settings.gateway.public_url}/v1/batches/{batch['batch_id']}/report")
 
     lines = resp.content.decode("utf-8-sig").splitlines()
     assert resp.headers["content-type"].startswith("text/csv")
     assert lines[0] == "row,object_id,status,asset_id,field,code,reason,paths"
     assert any(line.startswith("2,OBJ-0000,indexed,") for line in lines)
     assert any(line.startswith("3,OBJ-0001,rejected,,许可 (licence),unknown-licence,") for line in lines)
+    assert_problem(stranger, 404, "https://wenyuan.dev/problems/batch-not-found")  # only the holder's staff
 
 
 def _task_process(ti_id: str) -> int | None:
@@ -261,7 +271,7 @@ def test_a_store_task_killed_mid_way_is_retried_and_the_batch_completes(
 
 
 def test_upload_resumes_after_an_interruption_without_resending_finished_files(
-    tmp_path: Path, institution: str, uploader: Uploader, settings: Settings
+    tmp_path: Path, institution: str, curator: Member, uploader: Uploader, settings: Settings
 ) -> None:
     folder = make_good_batch(tmp_path / "batch", 3)
     noise = os.urandom(2400 * 2400 * 3)  # ~17 MB as PNG: above the multipart threshold, sent in 3 parts
@@ -276,7 +286,7 @@ def test_upload_resumes_after_an_interruption_without_resending_finished_files(
     for name in ("images/big.png", "images/OBJ-0000.jpg"):  # then the connection "drops"
         uploader.send(uploads["batch"]["batch_id"], folder / name, by_path[name], lambda n: None)
 
-    result = CliRunner().invoke(app, ["upload", str(folder), "--institution", institution, "--wait"])
+    result = CliRunner().invoke(app, ["--key", curator.key, "upload", str(folder), "--wait"])
 
     assert result.exit_code == 0, result.output
     assert "sent 3 file(s), 2 already there (same checksum)" in result.output  # manifest + 2 images

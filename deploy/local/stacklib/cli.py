@@ -16,6 +16,7 @@ PORT_KNOB = {
     "s3": "WENYUAN_S3__ENDPOINT",
     "airflow-api-server": "WENYUAN_AIRFLOW__URL",
     "gateway": "WENYUAN_GATEWAY__PORT and WENYUAN_GATEWAY__PUBLIC_URL",
+    "postgres": "WENYUAN_STACK__POSTGRES_PORT",
 }
 
 

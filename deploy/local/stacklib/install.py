@@ -155,9 +155,16 @@ def docker_compose(cache: Path) -> Path:
 
 
 # Debian packages the project needs beyond the toolchains: a CJK font, to render the sample
-# images' Chinese text and the OCR test images; wrk, the load tool of the latency benchmark.
+# images' Chinese text and the OCR test images; wrk, the load tool of the latency benchmark;
+# PostgreSQL, the server the access store's tests also run against (production's database).
+POSTGRES_MAJOR = "15"
 DEBIAN_PACKAGES = {"fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
-                   "wrk": Path("/usr/bin/wrk")}
+                   "wrk": Path("/usr/bin/wrk"),
+                   f"postgresql-{POSTGRES_MAJOR}": Path(f"/usr/lib/postgresql/{POSTGRES_MAJOR}/bin/initdb")}
+
+
+def postgres_bin() -> Path:
+    return Path(f"/usr/lib/postgresql/{POSTGRES_MAJOR}/bin")
 
 
 def debian_packages() -> None:

@@ -314,6 +314,81 @@ class Airflow(Service):
         return importlib.metadata.version("apache-airflow")
 
 
+class Postgres(Service):
+    """A PostgreSQL cluster for the test suite: the access store runs against it as it does in production.
+
+    Debian's server binaries, a cluster made with initdb (user `wenyuan`, trust on loopback only),
+    run as the `postgres` system user when started as root — it refuses to run as root — with its
+    data under /var/lib/wenyuan-pg/<hash of the run dir> (that user may not enter the checkout), or
+    under .run/pg otherwise."""
+
+    @property
+    def data(self) -> Path:
+        if os.geteuid() == 0:
+            digest = hashlib.sha256(str(self.run.resolve()).encode()).hexdigest()[:12]
+            return Path("/var/lib/wenyuan-pg") / digest
+        return self.run / "pg"
+
+    @property
+    def prefix(self) -> list[str]:
+        if os.geteuid() != 0:
+            return []
+        user = self.settings.stack.postgres_user
+        return ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
+
+    def install(self) -> None:
+        if not (install.postgres_bin() / "initdb").exists():
+            install.debian_packages()
+
+    def _pg(self, program: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*self.prefix, str(install.postgres_bin() / program), *args], capture_output=True,
+                              text=True, check=check, cwd="/")
+
+    def start(self) -> None:
+        self.install()
+        data = self.data
+        if os.geteuid() == 0:
+            data.parent.mkdir(parents=True, exist_ok=True)
+            data.parent.chmod(0o755)
+        if not (data / "PG_VERSION").exists():
+            data.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                subprocess.run(["chown", self.settings.stack.postgres_user, str(data)], check=True)
+            data.chmod(0o700)
+            self._pg("initdb", "-D", str(data), "-U", "wenyuan", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        log = data / "server.log"  # written by the server user; `logs postgres` reads it
+        started = self._pg("pg_ctl", "-D", str(data), "-l", str(log), "-w", "-o",
+                           f"-h 127.0.0.1 -p {self.port} -k {data}", "start", check=False)
+        if started.returncode != 0:
+            raise StackError(f"PostgreSQL failed to start: {started.stderr or started.stdout}\n{procs.tail(log)}")
+        procs.write_pid(self.pid_file, int((data / "postmaster.pid").read_text().split()[0]))
+
+    @property
+    def log(self) -> Path:
+        return self.data / "server.log"
+
+    def stop(self) -> bool:
+        if not self.pids():
+            return False
+        self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop", check=False)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def ready(self) -> bool:
+        return self._pg("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-q", check=False).returncode == 0
+
+    def after_ready(self) -> None:
+        exists = self._pg("psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "wenyuan", "-d", "postgres",
+                          "-tAc", "SELECT 1 FROM pg_database WHERE datname = 'wenyuan_test'")
+        if exists.stdout.strip() != "1":
+            self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "wenyuan", "wenyuan_test")
+
+    def version(self) -> str:
+        out = self._pg("postgres", "--version", check=False).stdout.split()  # postgres (PostgreSQL) 15.18 (Debian …)
+        return out[2] if len(out) > 2 else install.POSTGRES_MAJOR
+
+
 class Gateway(Service):
     def start(self) -> None:
         from services.access.db import upgrade  # the access database at the head revision before serving
@@ -343,5 +418,7 @@ def all_services(settings: Settings) -> list[Service]:
                 a.url, a.port, settings),
         Airflow("airflow-scheduler", ["scheduler"], a.url, 0, settings),
         Airflow("airflow-dag-processor", ["dag-processor"], a.url, 0, settings),
+        Postgres("postgres", f"postgresql://127.0.0.1:{settings.stack.postgres_port}", settings.stack.postgres_port,
+                 settings),
         Gateway("gateway", settings.gateway.public_url, settings.gateway.port, settings),
     ]
