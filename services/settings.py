@@ -24,7 +24,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_S3_SECRET = "wenyuan-local-secret"  # placeholder: refused in production
-LOCAL_OAI_TOKEN_SECRET = "wenyuan-local-oai-token-secret"  # placeholder: refused in production
 
 
 class Environment(StrEnum):
@@ -132,8 +131,9 @@ class OaiSettings(BaseModel):
     page_size: int = Field(100, ge=1, description="Headers or records per ListIdentifiers / ListRecords response.")
     token_ttl_s: int = Field(600, ge=10, description="Life of a resumption token and of the point in time it "
                                                      "walks, seconds (renewed by each page).")
-    token_secret: SecretStr = Field(SecretStr(LOCAL_OAI_TOKEN_SECRET),
-                                    description="Key of the HMAC that makes resumption tokens tamper-evident.")
+    token_secret: SecretStr | None = Field(None, description="Key of the HMAC that makes resumption tokens "
+                                                             "tamper-evident; unset: derived from s3.secret_key "
+                                                             "(which production requires to be real).")
 
 
 class DumpSettings(BaseModel):
@@ -266,8 +266,6 @@ class Settings(BaseSettings):
                 raise ValueError("WENYUAN_S3__SECRET_KEY still has the local placeholder; set a real secret")
             if self.airflow.password is None:
                 raise ValueError("WENYUAN_AIRFLOW__PASSWORD must be set in production")
-            if self.oai.token_secret.get_secret_value() == LOCAL_OAI_TOKEN_SECRET:
-                raise ValueError("WENYUAN_OAI__TOKEN_SECRET still has the local placeholder; set a real secret")
         return self
 
 
