@@ -10,7 +10,8 @@ guess which), `en` for English, `none` for values in no one language (object num
 dimension text as written, view labels, the credit line).
 
 What the caller's tier puts on the canvases (one canvas per stored image, in manifest order, with the
-original's width and height as its coordinate space, so annotations fit whatever is painted):
+original's width and height as a viewer shows it — EXIF orientation applied, as the Image API's
+info.json gives it — as its coordinate space, so annotations fit whatever is painted):
 
     metadata   the canvases, their labels and dimensions; nothing painted, no thumbnails
     thumbnail  + a thumbnail per canvas and for the manifest, nothing painted
@@ -19,8 +20,11 @@ original's width and height as its coordinate space, so annotations fit whatever
 
 A record without images has one empty canvas of a nominal 1000 × 1000 labelled "No image" (a Manifest
 must have a canvas). Image URLs are IIIF Image API 3.0 requests of the image service
-`{base}/iiif/3/{image_id}`, within the tier: `full/!N,N/0/default.jpg` (N = the thumbnail or preview
-size, settings.ingest) or `full/max/0/default.jpg`.
+`{base}/iiif/3/{image_id}` within the tier: `full/W,H/0/default.jpg` with the exact size of the tier's
+derivative (longest side settings.ingest.thumbnail_px or preview_px, never enlarged: the same URL
+means the same pixels for every caller, and no `!w,h` larger than a small image, which the Image API
+refuses without `^`), or `full/max/0/default.jpg` at the original tier (its size held to
+`iiif.max_area` pixels, as the Image API holds it).
 
 `rights` is the licence URI when it is a Creative Commons or RightsStatements.org one (the only URIs
 Presentation 3.0 allows there; Creative Commons in its canonical `http://` form, as the IIIF schema
@@ -32,6 +36,7 @@ credit line (services/assets.attribution).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +75,7 @@ class Site:
     base: str  # the gateway's public URL, without a trailing slash
     thumbnail_px: int
     preview_px: int
+    max_area: int  # the most pixels the Image API makes of one request (settings.iiif.max_area)
 
     def manifest_id(self, asset_id: str) -> str:
         return f"{self.base}/iiif/3/{asset_id}/manifest"
@@ -164,20 +170,38 @@ def required_statement(asset: AssetRecord) -> KeyValueString:
     return KeyValueString(label=lang("署名", "Attribution"), value=none(attribution(asset)))
 
 
-def fit(image: ImageRecord, longest: int) -> tuple[int, int]:
-    """(width, height) of `image` confined to `longest` pixels on its longest side, never enlarged."""
-    scale = min(1.0, longest / max(image.width, image.height))
-    return max(1, round(image.width * scale)), max(1, round(image.height * scale))
+SIDEWAYS = frozenset({"5", "6", "7", "8"})  # EXIF orientations that swap width and height
+
+
+def view_size(image: ImageRecord) -> tuple[int, int]:
+    """The image as a viewer shows it (ImageRecord keeps the size as stored, before EXIF orientation)."""
+    if image.exif.get("Orientation") in SIDEWAYS:
+        return image.height, image.width
+    return image.width, image.height
+
+
+def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """`size` confined to `longest` pixels on its longest side, never enlarged (as ingestion makes derivatives)."""
+    scale = min(1.0, longest / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def within_area(size: tuple[int, int], area: int) -> tuple[int, int]:
+    """`size` scaled down, keeping its aspect ratio, to at most `area` pixels (the Image API's maxArea)."""
+    if size[0] * size[1] <= area:
+        return size
+    scale = math.sqrt(area / (size[0] * size[1]))
+    return max(1, math.floor(size[0] * scale)), max(1, math.floor(size[1] * scale))
 
 
 def _image(site: Site, image: ImageRecord, tier: Tier, *, service: bool) -> AnnotationBody:
     """An image of `image` at `tier` (thumbnail, preview or original), as a IIIF Image API URL."""
     svc = site.image_service(image.id)
     if tier is Tier.ORIGINAL:
-        size, (width, height) = "max", (image.width, image.height)
+        size, (width, height) = "max", within_area(view_size(image), site.max_area)
     else:
-        px = site.thumbnail_px if tier is Tier.THUMBNAIL else site.preview_px
-        size, (width, height) = f"!{px},{px}", fit(image, px)
+        width, height = fit(view_size(image), site.thumbnail_px if tier is Tier.THUMBNAIL else site.preview_px)
+        size = f"{width},{height}"
     extra = {"service": [ServiceV3(id=svc, type="ImageService3", profile="level2")]} if service else {}
     return AnnotationBody(id=f"{svc}/full/{size}/0/default.jpg", type="Image", format="image/jpeg",
                           width=width, height=height, **extra)
@@ -186,7 +210,8 @@ def _image(site: Site, image: ImageRecord, tier: Tier, *, service: bool) -> Anno
 def _canvas(site: Site, asset: AssetRecord, n: int, image: ImageRecord, tier: Tier) -> Canvas:
     canvas_id = f"{site.base}/iiif/3/{asset.asset_id}/canvas/{n}"
     label = none(image.label) if image.label else lang(f"图 {n + 1}", f"Image {n + 1}")
-    canvas = Canvas(id=canvas_id, label=label, width=image.width, height=image.height, items=[])
+    width, height = view_size(image)
+    canvas = Canvas(id=canvas_id, label=label, width=width, height=height, items=[])
     if tier.includes(Tier.THUMBNAIL):
         canvas.thumbnail = [_image(site, image, Tier.THUMBNAIL, service=False)]
     if tier.includes(Tier.PREVIEW):

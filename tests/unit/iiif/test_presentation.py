@@ -14,13 +14,15 @@ from services.iiif.presentation import Part, Site, collection, manifest
 from tests.factories import make_asset
 from tests.iiif_schema import assert_valid_presentation, validator
 
-SITE = Site("http://wenyuan.test", thumbnail_px=400, preview_px=1600)
+SITE = Site("http://wenyuan.test", thumbnail_px=400, preview_px=1600, max_area=25_000_000)
 
 
-def _image(n: int, width: int = 3000, height: int = 2000, label: str | None = None) -> dict[str, object]:
+def _image(n: int, width: int = 3000, height: int = 2000, label: str | None = None,
+           orientation: str | None = None) -> dict[str, object]:
     return {"id": f"00000000-0000-5000-8000-{n:012d}", "sha256": f"{n:064x}", "key": f"o/{n}", "path": f"{n}.jpg",
             "label": label, "format": "JPEG", "mime": "image/jpeg", "width": width, "height": height, "mode": "RGB",
-            "size_bytes": 1000, "phash": "0" * 16, "thumbnail_key": f"t/{n}", "preview_key": f"p/{n}"}
+            "size_bytes": 1000, "phash": "0" * 16, "thumbnail_key": f"t/{n}", "preview_key": f"p/{n}",
+            "exif": {"Orientation": orientation} if orientation else {}}
 
 
 def _asset(**overrides: object) -> AssetRecord:
@@ -137,7 +139,7 @@ def test_the_manifest_thumbnail_is_the_first_images_within_the_thumbnail_size() 
 
     doc = manifest(SITE, asset, _seen(Tier.THUMBNAIL))
 
-    assert doc["thumbnail"] == [{"id": f"{SITE.base}/iiif/3/{asset.images[0].id}/full/!400,400/0/default.jpg",
+    assert doc["thumbnail"] == [{"id": f"{SITE.base}/iiif/3/{asset.images[0].id}/full/400,267/0/default.jpg",
                                  "type": "Image", "format": "image/jpeg", "width": 400, "height": 267}]
 
 
@@ -154,12 +156,12 @@ def test_at_the_thumbnail_tier_canvases_have_a_thumbnail_and_nothing_painted() -
     doc = manifest(SITE, _asset(), _seen(Tier.THUMBNAIL))
 
     canvas = doc["items"][0]
-    assert canvas["thumbnail"][0]["id"].endswith("/full/!400,400/0/default.jpg")
+    assert canvas["thumbnail"][0]["id"].endswith("/full/400,267/0/default.jpg")
     assert canvas["items"] == []
     assert_valid_presentation(doc)
 
 
-@pytest.mark.parametrize(("tier", "size", "width", "height"), [(Tier.PREVIEW, "!1600,1600", 1600, 1067),
+@pytest.mark.parametrize(("tier", "size", "width", "height"), [(Tier.PREVIEW, "1600,1067", 1600, 1067),
                                                                 (Tier.ORIGINAL, "max", 3000, 2000)])
 def test_above_it_the_image_is_painted_within_the_tier_with_its_image_service(tier: Tier, size: str, width: int,
                                                                                height: int) -> None:
@@ -177,11 +179,30 @@ def test_above_it_the_image_is_painted_within_the_tier_with_its_image_service(ti
     assert_valid_presentation(doc)
 
 
-def test_a_small_image_is_never_enlarged_for_the_preview() -> None:
-    doc = manifest(SITE, _asset(images=[_image(1, 500, 300)]), _seen(Tier.PREVIEW))
+def test_a_small_image_is_never_enlarged_for_the_preview_or_the_thumbnail() -> None:
+    doc = manifest(SITE, _asset(images=[_image(1, 300, 200)]), _seen(Tier.PREVIEW))
 
     [body] = _painted(doc["items"][0])
-    assert (body["width"], body["height"]) == (500, 300)
+    assert body["id"].endswith("/full/300,200/0/default.jpg") and (body["width"], body["height"]) == (300, 200)
+    assert doc["thumbnail"][0]["id"].endswith("/full/300,200/0/default.jpg")
+
+
+def test_an_original_larger_than_the_image_apis_area_limit_is_painted_at_the_size_max_gives() -> None:
+    site = Site(SITE.base, 400, 1600, max_area=1_000_000)
+
+    doc = manifest(site, _asset(images=[_image(1, 4000, 1000)]), _seen(Tier.ORIGINAL))
+
+    [body] = _painted(doc["items"][0])
+    assert body["id"].endswith("/full/max/0/default.jpg") and (body["width"], body["height"]) == (2000, 500)
+    assert (doc["items"][0]["width"], doc["items"][0]["height"]) == (4000, 1000)
+
+
+def test_a_sideways_exif_orientation_turns_the_canvas_as_a_viewer_shows_the_image() -> None:
+    doc = manifest(SITE, _asset(images=[_image(1, 3000, 2000, orientation="6")]), _seen(Tier.PREVIEW))
+
+    canvas = doc["items"][0]
+    assert (canvas["width"], canvas["height"]) == (2000, 3000)
+    assert _painted(canvas)[0]["id"].endswith("/full/1067,1600/0/default.jpg")
 
 
 def test_a_record_without_images_has_one_empty_canvas() -> None:
