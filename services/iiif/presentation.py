@@ -75,7 +75,7 @@ class Site:
     base: str  # the gateway's public URL, without a trailing slash
     thumbnail_px: int
     preview_px: int
-    max_area: int  # the most pixels the Image API makes of one request (settings.iiif.max_area)
+    max_area: int | None = None  # the most pixels the Image API makes of one request (settings.iiif.max_area)
 
     def manifest_id(self, asset_id: str) -> str:
         return f"{self.base}/iiif/3/{asset_id}/manifest"
@@ -198,7 +198,8 @@ def _image(site: Site, image: ImageRecord, tier: Tier, *, service: bool) -> Anno
     """An image of `image` at `tier` (thumbnail, preview or original), as a IIIF Image API URL."""
     svc = site.image_service(image.id)
     if tier is Tier.ORIGINAL:
-        size, (width, height) = "max", within_area(view_size(image), site.max_area)
+        full = view_size(image)
+        size, (width, height) = "max", within_area(full, site.max_area) if site.max_area else full
     else:
         width, height = fit(view_size(image), site.thumbnail_px if tier is Tier.THUMBNAIL else site.preview_px)
         size = f"{width},{height}"
