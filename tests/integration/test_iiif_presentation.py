@@ -127,11 +127,21 @@ def test_a_public_assets_manifest_is_json_ld_open_to_any_origin_and_paints_the_o
     assert [u.rsplit("/", 4)[1:] for u in _painted(doc)] == [["full", "max", "0", "default.jpg"]]
 
 
+def test_a_browser_viewer_may_send_its_key_from_any_origin(world: World) -> None:
+    resp = world.client.options(f"/iiif/3/{world.ids['open']}/manifest",
+                                headers={"Origin": "https://viewer.example", "Access-Control-Request-Method": "GET",
+                                         "Access-Control-Request-Headers": "authorization"})
+
+    assert resp.status_code == 204
+    assert resp.headers["access-control-allow-origin"] == "*"
+    assert "Authorization" in resp.headers["access-control-allow-headers"]
+
+
 def test_the_public_receives_only_a_thumbnail_of_an_in_copyright_asset(world: World) -> None:
     doc = _manifest(world, "in copyright")
 
     assert _painted(doc) == []
-    assert doc["items"][0]["thumbnail"][0]["id"].endswith("/full/!400,400/0/default.jpg")
+    assert doc["items"][0]["thumbnail"][0]["id"].endswith("/full/400,300/0/default.jpg")
     assert doc["rights"] == "http://rightsstatements.org/vocab/InC/1.0/"
 
 
@@ -158,7 +168,7 @@ def test_staff_of_the_holder_see_its_restricted_assets_manifest_without_rights_b
 def test_a_grant_paints_the_restricted_asset_at_the_granted_preview_size(world: World) -> None:
     doc = _manifest(world, "restricted", world.app)
 
-    assert [u.rsplit("/", 4)[2] for u in _painted(doc)] == ["!1600,1600"]
+    assert [u.rsplit("/", 4)[2] for u in _painted(doc)] == ["1200,900"]
 
 
 def test_a_record_without_images_has_an_empty_canvas(world: World) -> None:

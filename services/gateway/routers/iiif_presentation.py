@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from schemas.access import Scope
@@ -33,6 +33,8 @@ router = APIRouter(prefix="/iiif/3", tags=["iiif"], dependencies=[Depends(requir
 ASSET_ID = r"^[0-9a-f]{32}$"
 # What a caller sees depends on its key, so shared caches must keep answers apart by it.
 HEADERS = {"Access-Control-Allow-Origin": "*", "Vary": "Authorization, X-API-Key"}
+PREFLIGHT = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, OPTIONS",
+             "Access-Control-Allow-Headers": "Authorization, X-API-Key, Accept", "Access-Control-Max-Age": "86400"}
 After = Annotated[str | None, Query(pattern=ASSET_ID, description="Where this part of the collection starts: "
                                                                   "the last asset id of the part before.")]
 
@@ -95,3 +97,10 @@ async def read_institution_collection(institution_id: str, es: EsDep, db: DbDep,
     like a batch's."""
     label = await asyncio.to_thread(_institution_label, db, institution_id)
     return await _collection(CollectionKind.INSTITUTION, institution_id, label, after, es, settings, principal)
+
+
+@router.options("/{asset_id}/manifest", include_in_schema=False)
+@router.options("/collections/{kind}/{value}", include_in_schema=False)
+async def preflight() -> Response:
+    """CORS preflight: a viewer in a browser that sends an API key asks first."""
+    return Response(status_code=204, headers=PREFLIGHT)
