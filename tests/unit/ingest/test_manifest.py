@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,25 @@ def test_unreadable_manifests_raise_with_the_reason(tmp_path: Path, data: bytes,
 def test_other_file_types_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ManifestError, match=r"\.csv or \.jsonl"):
         _read(tmp_path, b"x", "manifest.xlsx")
+
+
+def test_access_columns_are_read_in_chinese_or_english_and_contradictions_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.csv"
+    path.write_text("文物编号,名称,许可,开放范围,解禁日期\n"
+                    "A-1,瓶,CC0,部门,\n"
+                    "A-2,瓶,InC,,2030-01-01\n"
+                    "A-3,瓶,restricted:granted,,\n"
+                    "A-4,瓶,restricted,公开,\n"
+                    "A-5,瓶,InC,embargoed,\n"
+                    "A-6,瓶,InC,地区,2030-01-01\n"
+                    "A-7,瓶,CC0,everyone,\n", encoding="utf-8")
+
+    rows = list(read_manifest(path))
+
+    assert [(r.record.access.value, r.record.embargo_until) for r in rows[:3] if r.record] == [
+        ("department", None), ("embargoed", date(2030, 1, 1)), ("granted", None)]
+    bad = {r.object_id: r.errors[0] for r in rows[3:]}
+    assert bad["A-4"].field == "开放范围 (access)" and "cannot be public" in bad["A-4"].reason
+    assert bad["A-5"].field == "解禁日期 (embargo_until)" and "needs embargo_until" in bad["A-5"].reason
+    assert bad["A-6"].field == "解禁日期 (embargo_until)" and "only for access 'embargoed'" in bad["A-6"].reason
+    assert bad["A-7"].code.value == "invalid-value" and "unknown access policy" in bad["A-7"].reason

@@ -91,3 +91,10 @@ def test_the_manifest_json_schema_accepts_a_row_and_refuses_a_row_without_id() -
     jsonschema.validate({"object_id": "A1", "title_zh": "瓶", "licence": "CC0", "media": [{"path": "a.jpg"}]}, schema)
     with pytest.raises(jsonschema.ValidationError, match="object_id"):
         jsonschema.validate({"title_zh": "瓶", "licence": "CC0"}, schema)
+
+
+def test_the_tier_table_in_docs_access_is_the_one_in_schemas_access_json() -> None:
+    current = export.ACCESS_DOC.read_text(encoding="utf-8")
+
+    assert current == export.access_doc(current), "run `python -m schemas.export` and commit docs/ACCESS.md"
+    assert "| `department` | sees | — | — | — |" in current
