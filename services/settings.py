@@ -205,11 +205,20 @@ class SearchSettings(BaseModel):
 
 
 class IIIFSettings(BaseModel):
-    """IIIF Presentation API 3.0 (services/iiif)."""
+    """IIIF Presentation API 3.0 and Image API 3.0 (services/iiif)."""
 
     collection_page_size: int = Field(1000, ge=1, le=10_000,
                                       description="Manifests per part of a IIIF collection; a longer collection "
                                                   "ends each part with a reference to the next.")
+    tile_size: int = Field(512, ge=64, le=4096, description="Width and height of the tiles info.json offers.")
+    max_area: int = Field(25_000_000, ge=1, description="Largest image the Image API makes, pixels (width × "
+                                                        "height); larger originals report a smaller maxWidth and "
+                                                        "maxHeight.")
+    cache_derivatives: bool = Field(True, description="Keep each image the Image API makes in the assets bucket "
+                                                      "(under <institution>/iiif/), so a repeat is one S3 read.")
+    source_cache_mb: int = Field(256, ge=0, description="Decoded source images (originals, previews, thumbnails) "
+                                                        "kept in memory per gateway process for the next tile, MiB.")
+    max_age_s: int = Field(3600, ge=0, description="Cache-Control max-age of Image API responses, seconds.")
 
 
 class StackSettings(BaseModel):
@@ -266,6 +275,9 @@ class Settings(BaseSettings):
                 raise ValueError("WENYUAN_S3__SECRET_KEY still has the local placeholder; set a real secret")
             if self.airflow.password is None:
                 raise ValueError("WENYUAN_AIRFLOW__PASSWORD must be set in production")
+            if self.db.url == DatabaseSettings().url:
+                raise ValueError("WENYUAN_DB__URL is the local SQLite file; set the production database "
+                                 "(postgresql+psycopg://…)")
         return self
 
 

@@ -224,5 +224,10 @@ def test_gateway_and_tasks_get_production_settings() -> None:
         assert "://" not in env["WENYUAN_S3__ENDPOINT"], name
         assert env["WENYUAN_ES__URL"].endswith("@elasticsearch:9200"), name
         assert env["WENYUAN_AIRFLOW__URL"] == "http://airflow-api-server:8080", name
-        for key in ("WENYUAN_S3__ACCESS_KEY", "WENYUAN_S3__SECRET_KEY", "WENYUAN_AIRFLOW__PASSWORD"):
+        for key in ("WENYUAN_S3__ACCESS_KEY", "WENYUAN_S3__SECRET_KEY", "WENYUAN_AIRFLOW__PASSWORD", "WENYUAN_DB__URL"):
             assert env[key], (name, key)
+    gateway = services["gateway"]
+    assert gateway["environment"]["WENYUAN_DB__URL"].startswith("postgresql+psycopg://wenyuan:")
+    assert gateway["environment"]["WENYUAN_DB__URL"].endswith("@postgres:5432/wenyuan")
+    assert "wenyuan db upgrade &&" in " ".join(gateway["command"])
+    assert "postgres" in gateway["depends_on"]

@@ -36,8 +36,18 @@ def test_production_accepts_real_secrets(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("WENYUAN_ENVIRONMENT", "production")
     monkeypatch.setenv("WENYUAN_S3__SECRET_KEY", "s3cr3t-from-the-vault")
     monkeypatch.setenv("WENYUAN_AIRFLOW__PASSWORD", "a-real-password")
+    monkeypatch.setenv("WENYUAN_DB__URL", "postgresql+psycopg://wenyuan:pw@db:5432/wenyuan")
 
     assert Settings().environment is Environment.PRODUCTION
+
+
+def test_production_refuses_the_local_sqlite_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WENYUAN_ENVIRONMENT", "production")
+    monkeypatch.setenv("WENYUAN_S3__SECRET_KEY", "s3cr3t-from-the-vault")
+    monkeypatch.setenv("WENYUAN_AIRFLOW__PASSWORD", "a-real-password")
+
+    with pytest.raises(ValidationError, match="WENYUAN_DB__URL"):
+        Settings()
 
 
 def _fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, str | None]]:
