@@ -48,7 +48,8 @@ def _answer(doc: dict[str, Any]) -> PresentationResponse:
 
 
 def _site(settings: Settings) -> Site:
-    return Site(settings.gateway.public_url.rstrip("/"), settings.ingest.thumbnail_px, settings.ingest.preview_px)
+    return Site(settings.gateway.public_url.rstrip("/"), settings.ingest.thumbnail_px, settings.ingest.preview_px,
+                settings.iiif.max_area)
 
 
 @router.get("/{asset_id}/manifest", response_class=PresentationResponse,
