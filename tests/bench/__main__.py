@@ -16,6 +16,7 @@ from tests.helpers import ROOT
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 
 from tests.bench import (  # needs stacklib on the path
+    access,
     classification,
     encoders,
     ingest,
@@ -47,6 +48,7 @@ BENCHES: dict[str, tuple[str, Callable[[Settings], str]]] = {
     "classification": ("Classification accuracy (tests/bench/classification.py)", classification.measure),
     "quality": ("Search quality: keyword, semantic, hybrid (tests/bench/quality.py)", quality.measure),
     "latency": ("Search latency at 100,000 assets (tests/bench/latency.py)", latency.measure),
+    "access": ("What licensed access costs (tests/bench/access.py)", access.measure),
 }
 
 

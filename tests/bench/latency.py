@@ -55,6 +55,8 @@ from indexing.periods import period_record
 from indexing.query import HIGHLIGHT_FIELDS, SOURCE_EXCLUDES, Filters, Mode, Sort, facet_aggs, keyword_query, knn_clause
 from schemas import taxonomy
 from schemas.asset import EncoderInfo
+from services.access.policy import visibility_filter
+from services.access.principals import ANONYMOUS
 from services.search import Query, Searcher
 from services.settings import PROJECT_ROOT, Settings
 from tests.bench import vectors
@@ -393,6 +395,7 @@ def raw_baseline(es: Elasticsearch, settings: Settings, qs: Sequence[str], text_
     window = s.semantic_window
     highlight = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2, "fragment_size": 120}
     searcher = Searcher(es, settings)
+    vis = visibility_filter(ANONYMOUS)  # the gateway's requests carry the caller's filter: the public's here
     pits: list[str] = []
 
     def es_took(resp: Any) -> float:
@@ -408,35 +411,35 @@ def raw_baseline(es: Elasticsearch, settings: Settings, qs: Sequence[str], text_
         pits.append(es.open_point_in_time(index=alias, keep_alive="1m")["id"])
 
     def keyword_page(q: str) -> Any:
-        return es.search(index=alias, query=keyword_query(q, flt, None), size=PAGE_SIZE,
+        return es.search(index=alias, query=keyword_query(q, flt, vis), size=PAGE_SIZE,
                          source={"excludes": SOURCE_EXCLUDES}, highlight=highlight, track_total_hits=True)
 
     def facets(q: str) -> Any:
-        return es.search(index=alias, query=keyword_query(q, flt, None), size=0, aggs=facet_aggs(),
+        return es.search(index=alias, query=keyword_query(q, flt, vis), size=0, aggs=facet_aggs(),
                          track_total_hits=True)
 
     def keyword_leg(q: str) -> Any:
-        return es.search(index=alias, query=keyword_query(q, flt, None), size=window, source=False,
+        return es.search(index=alias, query=keyword_query(q, flt, vis), size=window, source=False,
                          track_total_hits=True)
 
     def knn_leg(v: list[float]) -> Any:
-        return es.search(index=alias, knn=knn_clause("text_vector", v, window, s.num_candidates, flt, None),
+        return es.search(index=alias, knn=knn_clause("text_vector", v, window, s.num_candidates, flt, vis),
                          size=window, source=False)
 
     def knn_page(v: list[float]) -> Any:
-        return es.search(index=alias, knn=knn_clause("text_vector", v, PAGE_SIZE, s.num_candidates, flt, None),
+        return es.search(index=alias, knn=knn_clause("text_vector", v, PAGE_SIZE, s.num_candidates, flt, vis),
                          size=PAGE_SIZE, source=False)
 
     def image_knn(v: list[float]) -> Any:  # as services/assets._knn_neighbours builds it
         knn = {"field": "images.vector", "query_vector": v, "k": PAGE_SIZE,
                "num_candidates": max(s.num_candidates, PAGE_SIZE),
-               "filter": {"bool": {"filter": flt.clauses(), "must_not": []}}}
+               "filter": {"bool": {"filter": [*flt.clauses(), vis], "must_not": []}}}
         return es.search(index=alias, knn=knn, size=PAGE_SIZE, source={"excludes": SOURCE_EXCLUDES})
 
     def searcher_page(mode: Mode) -> Callable[[str], Any]:
         def run(q: str) -> Any:
             return searcher.search(Query(q=q, mode=mode, filters=flt, sort=Sort.RELEVANCE, size=PAGE_SIZE),
-                                   visibility=None)
+                                   visibility=vis)
         return run
 
     rows = [_raw("open point in time (a page that hands out `next` opens one)", qs, open_pit, no_took)]
