@@ -18,7 +18,18 @@ from services.access.db import Database
 from services.access.ratelimit import RateLimiter
 from services.gateway.errors import install_handlers
 from services.gateway.middleware import AccessMiddleware
-from services.gateway.routers import access, admin, assets, batches, dumps, health, iiif_presentation, oai, search
+from services.gateway.routers import (
+    access,
+    admin,
+    assets,
+    batches,
+    dumps,
+    health,
+    iiif_image,
+    iiif_presentation,
+    oai,
+    search,
+)
 from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
 from services.storage import presigning_client
@@ -76,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access.router)
     app.include_router(admin.router)
     app.include_router(iiif_presentation.router)
+    app.include_router(iiif_image.router)
     app.include_router(oai.router)
     app.include_router(dumps.router)
     return app

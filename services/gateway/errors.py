@@ -2,12 +2,13 @@
 
     Problem                         (any failure the API reports; type, title, status)
     ├── BadRequest                  400
+    │   └── BadImageRequest         400 (a IIIF Image API request its syntax or its limits refuse)
     ├── Unauthorized                401 (a key that is malformed, unknown, revoked or expired)
     ├── Forbidden                   403 (the caller is known but may not do this)
     │   ├── TierNotAllowed          403 (the licence and grants allow a lower tier: says which would allow it)
     │   └── MissingScope            403 (the key lacks the scope the route needs)
     ├── NotFound                    404 (also for what exists but the caller may not see)
-    │   ├── BatchNotFound · AssetNotFound · LabelNotFound · EntityNotFound
+    │   ├── BatchNotFound · AssetNotFound · LabelNotFound · EntityNotFound · ImageNotFound
     ├── Conflict                    409 (the resource is in a state that forbids the request, or exists)
     ├── PayloadTooLarge             413 · UnsupportedMediaType 415
     ├── InvalidRequest              422 (as request validation errors: field and reason in `errors`)
@@ -66,6 +67,11 @@ class AssetNotFound(NotFound):
     title = "Asset not found"
 
 
+class ImageNotFound(NotFound):
+    type = PROBLEM_BASE + "image-not-found"
+    title = "Image not found"
+
+
 class LabelNotFound(NotFound):
     type = PROBLEM_BASE + "label-not-found"
     title = "Label not in the taxonomy"
@@ -120,6 +126,11 @@ class BadRequest(Problem):
     type = PROBLEM_BASE + "bad-request"
     title = "Bad request"
     status = 400
+
+
+class BadImageRequest(BadRequest):
+    type = PROBLEM_BASE + "bad-image-request"
+    title = "Not a IIIF Image API request this image can answer"
 
 
 class PayloadTooLarge(Problem):

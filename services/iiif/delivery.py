@@ -1,0 +1,136 @@
+"""Image API delivery: the image a caller may see, the limits of its tier, and the image made or read from the cache.
+
+`find_image` looks the image id up with the caller's visibility filter in the query (an image of an
+asset the caller may not see is not found, exactly like one that does not exist) and decides its
+tier with services/access/policy.decide, as every delivery does. `media_tier` refuses the metadata
+tier with the wording of services/access/delivery.authorise (which licence, audience or grant would
+allow an image). `make` plans the request within the tier's limits (services/iiif/image.py) and
+returns the cached image, or makes it from the tier's own source and caches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import Elasticsearch
+from minio import Minio
+
+from indexing.aliases import assets_alias
+from indexing.query import SOURCE_EXCLUDES
+from schemas.access import MEDIA_TIERS, Tier
+from schemas.asset import AssetRecord, ImageRecord
+from services.access.delivery import authorise
+from services.access.errors import TierRefused
+from services.access.policy import AssetFacts, Decision, decide, matched_grants, visibility_filter
+from services.access.principals import Principal
+from services.iiif.cache import SourceCache, derivative_key, load_source, read_derivative, reduction, write_derivative
+from services.iiif.image import BeyondLimits, ImageRequest, InvalidImageRequest, Limits, Plan, plan
+from services.iiif.info import limits_for
+from services.iiif.render import render, source_box
+from services.settings import Settings
+
+
+class ImageNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class SeenImage:
+    """An image the caller may see: its asset, its place in the asset, and what the caller receives of it."""
+
+    asset: AssetRecord
+    index: int
+    image: ImageRecord
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class Made:
+    body: bytes
+    plan: Plan
+    limits: Limits
+    tier: Tier  # of the source it was made from
+    cached: bool  # read from the derivative cache
+
+
+def find_image(es: Elasticsearch, settings: Settings, image_id: str, principal: Principal) -> SeenImage:
+    by_id = {"nested": {"path": "images", "query": {"term": {"images.id": image_id}}}}
+    query = {"bool": {"filter": [by_id, visibility_filter(principal)]}}
+    hits = es.search(index=assets_alias(settings.es), query=query, size=1,
+                     source={"excludes": SOURCE_EXCLUDES})["hits"]["hits"]
+    if not hits:
+        raise ImageNotFound(image_id)
+    decision = decide(principal, AssetFacts.of(hits[0]["_source"]), matched_grants(hits[0]))
+    if not decision.visible:
+        raise ImageNotFound(image_id)
+    asset = AssetRecord.model_validate(hits[0]["_source"])
+    index = next(n for n, im in enumerate(asset.images) if im.id == image_id)
+    return SeenImage(asset, index, asset.images[index], decision)
+
+
+def media_tier(seen: SeenImage) -> Tier:
+    """The caller's tier if it includes an image at all; TierRefused (saying what would allow one) otherwise."""
+    tier = seen.decision.tier or Tier.METADATA
+    if not tier.includes(Tier.THUMBNAIL):
+        authorise(seen.asset, seen.decision, seen.index, Tier.THUMBNAIL)  # raises, with who would receive it
+    return tier
+
+
+def caller_limits(settings: Settings, image: ImageRecord, tier: Tier) -> Limits:
+    return limits_for(image, tier, thumbnail_px=settings.ingest.thumbnail_px, preview_px=settings.ingest.preview_px,
+                      max_area=settings.iiif.max_area)
+
+
+def _beyond(settings: Settings, seen: SeenImage, request: ImageRequest, tier: Tier, exc: BeyondLimits) -> Exception:
+    """A request too large for the caller's tier: TierRefused naming the tier that would serve it, if one would."""
+    for higher in (t for t in MEDIA_TIERS if t.rank > tier.rank):
+        try:
+            plan(request, caller_limits(settings, seen.image, higher))
+        except (BeyondLimits, InvalidImageRequest):
+            continue
+        try:
+            authorise(seen.asset, seen.decision, seen.index, higher)
+        except TierRefused as refused:
+            limits = caller_limits(settings, seen.image, tier)
+            refused.extensions |= {"requested_width": exc.width, "requested_height": exc.height,
+                                   "maxWidth": limits.max_width, "maxHeight": limits.max_height}
+            refused.detail = f"{exc}. {refused.detail}"
+            return refused
+    return InvalidImageRequest(str(exc))
+
+
+def planned(settings: Settings, seen: SeenImage, request: ImageRequest) -> tuple[Plan, Limits, Tier]:
+    tier = media_tier(seen)
+    limits = caller_limits(settings, seen.image, tier)
+    try:
+        return plan(request, limits), limits, tier
+    except BeyondLimits as exc:
+        raise _beyond(settings, seen, request, tier, exc) from exc
+
+
+def cache_key(seen: SeenImage, tier: Tier, made: Plan, limits: Limits) -> str:
+    return derivative_key(seen.asset.institution, seen.image.id, tier.value, made.cache_path(limits))
+
+
+def make(s3: Minio, settings: Settings, sources: SourceCache, seen: SeenImage, request: ImageRequest) -> Made:
+    """The image `request` asks for, as far as the caller's tier allows: from the cache, or made and cached."""
+    what, limits, tier = planned(settings, seen, request)
+    bucket, key = settings.s3.bucket_assets, cache_key(seen, tier, what, limits)
+    if settings.iiif.cache_derivatives and (body := read_derivative(s3, bucket, key)) is not None:
+        return Made(body, what, limits, tier, cached=True)
+    source_key = authorise(seen.asset, seen.decision, seen.index, tier)
+    jpeg = tier is not Tier.ORIGINAL or seen.image.mime == "image/jpeg"  # derivatives are JPEG
+    box = source_box(what, limits, (limits.source_width, limits.source_height))
+    source = load_source(s3, bucket, source_key, reduction(box, (what.width, what.height), jpeg), sources)
+    body = render(source, what, limits)
+    if settings.iiif.cache_derivatives:
+        write_derivative(s3, bucket, key, body, what.format.media_type)
+    return Made(body, what, limits, tier, cached=False)
+
+
+def audit_detail(seen: SeenImage, tier: Tier | None) -> dict[str, Any]:
+    """What the audit log records of an Image API delivery (services/access/audit.record's fields)."""
+    return {"about": seen.asset.institution, "asset_id": seen.asset.asset_id, "basis": seen.decision.basis,
+            "licence": seen.asset.licence.code, "tier": tier.value if tier else None,
+            "purpose": seen.decision.grant.purpose.value if seen.decision.grant else None}
