@@ -17,6 +17,7 @@ from indexing.encoders import text_encoder
 from indexing.enrich import Enricher
 from schemas.access import Role
 from schemas.asset import AssetRecord, LabelKind
+from services.access import audit
 from services.access.db import Database
 from services.settings import Settings
 from services.uploader import Uploader
@@ -117,7 +118,7 @@ def test_an_english_query_vector_finds_the_chinese_only_record(
 
 
 def test_a_curator_decision_becomes_curator_data_and_survives_reingestion(
-    batch: tuple[str, Path], museum: Member, es: Elasticsearch, settings: Settings
+    batch: tuple[str, Path], museum: Member, es: Elasticsearch, settings: Settings, db: Database
 ) -> None:
     institution, folder = batch
     asset_id = _docs(es, settings, institution)["E-1"]["asset_id"]
@@ -131,6 +132,10 @@ def test_a_curator_decision_becomes_curator_data_and_survives_reingestion(
     assert "enamel" in accepted.json()["category_ids"]
     assert rejected.json()["category_ids"] == ["enamel"]
     assert {label["id"]: label["status"] for label in rejected.json()["ai_labels"]}["porcelain"] == "rejected"
+    with db.session() as session:
+        decided, _ = audit.events(session, institution, asset_id=asset_id)
+    assert [(e.action, e.subject, e.actor_id) for e in decided[:2]] == [
+        ("label.rejected", "label porcelain", museum.staff_id), ("label.accepted", "label enamel", museum.staff_id)]
     result, _ = ingest(uploader := Uploader(settings.gateway.public_url, museum.key), folder, institution)  # again
     uploader.close()
     assert result["state"] == "succeeded"

@@ -178,9 +178,15 @@ def _audit_withdrawal(db: Database, principal: Principal, asset: AssetRecord) ->
                      subject=f"asset {asset.object_id}")
 
 
+def _audit_label(db: Database, principal: Principal, asset: AssetRecord, label: str, status: LabelStatus) -> None:
+    with db.session() as session:
+        audit.record(session, principal, f"label.{status.value}", about=asset.institution, asset_id=asset.asset_id,
+                     subject=f"label {label}")
+
+
 @router.patch("/{asset_id}/labels/{label}", response_model=AssetLabels, dependencies=[Depends(require(Scope.CURATE))])
 async def decide_label(seen: VisibleAsset, label: str, decision: LabelDecision, es: EsDep, settings: SettingsDep,
-                       principal: PrincipalDep) -> AssetLabels:
+                       principal: PrincipalDep, db: DbDep) -> AssetLabels:
     """Accept or reject a label (a taxonomy id) for one of your institution's assets; effective at once and
     kept across reindexing. The curator recorded is the caller."""
     if principal.institution != seen.asset.institution:
@@ -196,5 +202,6 @@ async def decide_label(seen: VisibleAsset, label: str, decision: LabelDecision, 
         raise AssetNotFound(f"no asset {seen.asset.asset_id!r}") from exc
     except ConflictError as exc:
         raise Conflict("the asset changed while the decision was applied; send it again") from exc
+    await asyncio.to_thread(_audit_label, db, principal, asset, label, decision.status)
     return AssetLabels(asset_id=asset.asset_id, category_ids=asset.category_ids, material_ids=asset.material_ids,
                        ai_labels=asset.ai.labels if asset.ai else [])
