@@ -19,6 +19,7 @@ from tests.bench import (  # needs stacklib on the path
     access,
     classification,
     encoders,
+    iiif,
     ingest,
     latency,
     quality,
@@ -49,6 +50,7 @@ BENCHES: dict[str, tuple[str, Callable[[Settings], str]]] = {
     "quality": ("Search quality: keyword, semantic, hybrid (tests/bench/quality.py)", quality.measure),
     "latency": ("Search latency at 100,000 assets (tests/bench/latency.py)", latency.measure),
     "access": ("What licensed access costs (tests/bench/access.py)", access.measure),
+    "iiif": ("IIIF Image API tiles: made and cached, against raw Pillow and S3 (tests/bench/iiif.py)", iiif.measure),
 }
 
 
