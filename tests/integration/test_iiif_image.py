@@ -27,6 +27,7 @@ from PIL import Image, ImageDraw
 from indexing.aliases import ensure_assets_index
 from indexing.bulk import index_documents
 from schemas.access import Role
+from services.access.audit import events
 from services.access.db import Database
 from services.ingest.media import make_derivatives
 from services.settings import Settings
@@ -267,3 +268,23 @@ def test_a_cors_preflight_is_answered(served: Served) -> None:
     assert resp.status_code == 204
     assert resp.headers["access-control-allow-origin"] == "*"
     assert "Authorization" in resp.headers["access-control-allow-headers"]
+
+
+def test_info_json_and_refusals_are_audited_like_media_deliveries(served: Served, db: Database) -> None:
+    httpx.get(served.url("detail", "info.json"), headers=served.staff)
+    httpx.get(served.url("regional", "full/max/0/default.jpg"), headers=served.neighbour)
+
+    with db.session() as session:
+        found, _ = events(session, served.institution, action="deliver")
+        rows = {(e.subject, e.outcome, e.tier) for e in found}
+    assert (f"iiif {served.ids['detail']} info.json", "allowed", "original") in rows
+    assert (f"iiif {served.ids['regional']} image", "denied", None) in rows
+
+
+def test_head_answers_the_headers_without_a_body(served: Served) -> None:
+    info = httpx.head(served.url("validator", "info.json"))
+    tile = httpx.head(served.url("validator", "0,0,100,100/max/0/default.png"))
+
+    assert (info.status_code, tile.status_code) == (200, 200)
+    assert info.content == tile.content == b""
+    assert tile.headers["content-type"] == "image/png" and 'rel="canonical"' in tile.headers["link"]
