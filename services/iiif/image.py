@@ -27,7 +27,6 @@ reads it, although the `!w,h` row alone would cap such a request at the region's
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -314,17 +313,3 @@ def plan(request: ImageRequest, limits: Limits) -> Plan:
     else:
         size = f"{width},{height}"
     return Plan(region, width, height, request.rotation, request.quality, request.format, size)
-
-
-def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
-    """A size confined to `longest` pixels on its longest side, never enlarged (as ingestion makes derivatives)."""
-    scale = min(1.0, longest / max(size))
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
-
-
-def within_area(size: tuple[int, int], area: int) -> tuple[int, int]:
-    """A size scaled down, keeping its aspect ratio, to at most `area` pixels."""
-    if size[0] * size[1] <= area:
-        return size
-    scale = math.sqrt(area / (size[0] * size[1]))
-    return max(1, math.floor(size[0] * scale)), max(1, math.floor(size[1] * scale))

@@ -8,12 +8,13 @@ the box, and the `sizes` and `tiles` it lists stay within the box and the tier's
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from schemas.access import Tier
 from schemas.asset import ImageRecord
 from schemas.licences import Licence, LicenceFamily
-from services.iiif.image import Format, Limits, Quality, fit, within_area
+from services.iiif.image import Format, Limits, Quality
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PROFILE = "level2"
@@ -24,6 +25,20 @@ EXTRA_FORMATS = [f.value for f in Format if f not in (Format.JPG, Format.PNG)]
 SMALLEST_SIZE = 64  # `sizes` lists halvings of the box down to about this longest side
 SIDEWAYS = frozenset({"5", "6", "7", "8"})  # EXIF orientations that swap width and height
 GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L"})
+
+
+def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
+    """A size confined to `longest` pixels on its longest side, never enlarged (as ingestion makes derivatives)."""
+    scale = min(1.0, longest / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def within_area(size: tuple[int, int], area: int) -> tuple[int, int]:
+    """A size scaled down, keeping its aspect ratio, to at most `area` pixels."""
+    if size[0] * size[1] <= area:
+        return size
+    scale = math.sqrt(area / (size[0] * size[1]))
+    return max(1, math.floor(size[0] * scale)), max(1, math.floor(size[1] * scale))
 
 
 def full_size(image: ImageRecord) -> tuple[int, int]:

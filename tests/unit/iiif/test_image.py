@@ -15,8 +15,8 @@ from services.iiif.image import (
     Rotation,
     parse,
     plan,
-    within_area,
 )
+from services.iiif.info import within_area
 
 ORIGINAL = Limits(4000, 3000, 4000, 3000, 4000, 3000)  # the original tier of a 4000×3000 image
 THUMBNAIL = Limits(4000, 3000, 400, 300, 400, 300)  # its thumbnail tier (400 px longest side)
