@@ -118,6 +118,9 @@ class AccessSettings(BaseModel):
     anonymous_rate_per_min: int = Field(600, description="Requests a minute one client address may make without a "
                                                          "key (per gateway process).")
     key_rate_per_min: int = Field(1200, description="Default requests a minute of a new API key.")
+    image_rate_per_min: int = Field(6000, description="Requests a minute to the IIIF Image API (a deep-zoom viewer "
+                                                      "asks for hundreds of tiles) per key or address, counted "
+                                                      "apart from the other requests.")
     operator_key_file: Path = Field(PROJECT_ROOT / ".run/operator-key",
                                     description="Where `wenyuan admin bootstrap` writes the first operator key "
                                                 "(mode 600; local stacks and demos).")

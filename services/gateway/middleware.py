@@ -21,6 +21,7 @@ from services.access.resolve import principal_for_key
 from services.gateway.errors import TooManyRequests, Unauthorized, problem_response
 
 EXEMPT = ("/healthz", "/readyz", "/metrics")
+IMAGE_API = "/iiif/3/"  # Presentation manifests share the prefix and the budget: viewers fetch them with the tiles
 
 
 def api_key(headers: Headers) -> str | None:
@@ -53,6 +54,8 @@ class AccessMiddleware:
         else:
             client = scope.get("client") or ("unknown", 0)
             bucket, limit = f"addr:{client[0]}", state.settings.access.anonymous_rate_per_min
+        if scope["path"].startswith(IMAGE_API):  # tiles come by the hundred: a budget of their own
+            bucket, limit = f"{bucket}:image", state.settings.access.image_rate_per_min
         allowance = state.limiter.hit(bucket, limit)
         if not allowance.allowed:
             who = f"key {principal.key_prefix}" if principal.key_prefix else "this address without a key"

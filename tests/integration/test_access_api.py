@@ -95,6 +95,7 @@ def test_every_answer_carries_its_rate_limit_and_the_limit_answers_429_with_retr
     base = settings.gateway.public_url
 
     answers = [httpx.get(f"{base}/v1/me", headers=auth(member.key)) for _ in range(4)]
+    tile = httpx.get(f"{base}/iiif/3/{uuid.uuid4()}/info.json", headers=auth(member.key))  # a budget of its own
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["x-ratelimit-remaining"] for a in answers] == ["2", "1", "0", "0"]
@@ -102,6 +103,8 @@ def test_every_answer_carries_its_rate_limit_and_the_limit_answers_429_with_retr
     assert 1 <= int(answers[3].headers["retry-after"]) <= 60
     assert int(answers[0].headers["x-ratelimit-reset"]) <= 60
     assert_problem(answers[3], 429, PROBLEMS + "rate-limited")
+    assert tile.status_code == 404
+    assert tile.headers["x-ratelimit-limit"] == str(settings.access.image_rate_per_min)
 
 
 def test_delivery_redirects_to_a_short_lived_url_or_refuses_with_what_would_allow_it(
