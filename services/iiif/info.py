@@ -15,6 +15,7 @@ from schemas.access import Tier
 from schemas.asset import ImageRecord
 from schemas.licences import Licence, LicenceFamily
 from services.iiif.image import Format, Limits, Quality
+from services.ingest.media import derivative_size
 
 CONTEXT = "http://iiif.io/api/image/3/context.json"
 PROFILE = "level2"
@@ -28,9 +29,8 @@ GRAY_MODES = frozenset({"1", "L", "LA", "I", "I;16", "I;16B", "I;16L"})
 
 
 def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
-    """A size confined to `longest` pixels on its longest side, never enlarged (as ingestion makes derivatives)."""
-    scale = min(1.0, longest / max(size))
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+    """A size confined to `longest` pixels on its longest side, never enlarged: as ingestion made the derivatives."""
+    return derivative_size(size, longest)
 
 
 def within_area(size: tuple[int, int], area: int) -> tuple[int, int]:

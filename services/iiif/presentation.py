@@ -36,7 +36,6 @@ credit line (services/assets.attribution).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +60,7 @@ from schemas.licences import LicenceFamily
 from schemas.taxonomy import concept
 from services.access.policy import Decision
 from services.assets import attribution
+from services.iiif.info import fit, full_size, within_area
 
 CONTEXT = "http://iiif.io/api/presentation/3/context.json"
 MEDIA_TYPE = f'application/ld+json;profile="{CONTEXT}"'
@@ -170,38 +170,14 @@ def required_statement(asset: AssetRecord) -> KeyValueString:
     return KeyValueString(label=lang("署名", "Attribution"), value=none(attribution(asset)))
 
 
-SIDEWAYS = frozenset({"5", "6", "7", "8"})  # EXIF orientations that swap width and height
-
-
-def view_size(image: ImageRecord) -> tuple[int, int]:
-    """The image as a viewer shows it (ImageRecord keeps the size as stored, before EXIF orientation)."""
-    if image.exif.get("Orientation") in SIDEWAYS:
-        return image.height, image.width
-    return image.width, image.height
-
-
-def fit(size: tuple[int, int], longest: int) -> tuple[int, int]:
-    """`size` confined to `longest` pixels on its longest side, never enlarged (as ingestion makes derivatives)."""
-    scale = min(1.0, longest / max(size))
-    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
-
-
-def within_area(size: tuple[int, int], area: int) -> tuple[int, int]:
-    """`size` scaled down, keeping its aspect ratio, to at most `area` pixels (the Image API's maxArea)."""
-    if size[0] * size[1] <= area:
-        return size
-    scale = math.sqrt(area / (size[0] * size[1]))
-    return max(1, math.floor(size[0] * scale)), max(1, math.floor(size[1] * scale))
-
-
 def _image(site: Site, image: ImageRecord, tier: Tier, *, service: bool) -> AnnotationBody:
     """An image of `image` at `tier` (thumbnail, preview or original), as a IIIF Image API URL."""
     svc = site.image_service(image.id)
     if tier is Tier.ORIGINAL:
-        full = view_size(image)
+        full = full_size(image)
         size, (width, height) = "max", within_area(full, site.max_area) if site.max_area else full
     else:
-        width, height = fit(view_size(image), site.thumbnail_px if tier is Tier.THUMBNAIL else site.preview_px)
+        width, height = fit(full_size(image), site.thumbnail_px if tier is Tier.THUMBNAIL else site.preview_px)
         size = f"{width},{height}"
     extra = {"service": [ServiceV3(id=svc, type="ImageService3", profile="level2")]} if service else {}
     return AnnotationBody(id=f"{svc}/full/{size}/0/default.jpg", type="Image", format="image/jpeg",
@@ -211,7 +187,7 @@ def _image(site: Site, image: ImageRecord, tier: Tier, *, service: bool) -> Anno
 def _canvas(site: Site, asset: AssetRecord, n: int, image: ImageRecord, tier: Tier) -> Canvas:
     canvas_id = f"{site.base}/iiif/3/{asset.asset_id}/canvas/{n}"
     label = none(image.label) if image.label else lang(f"图 {n + 1}", f"Image {n + 1}")
-    width, height = view_size(image)
+    width, height = full_size(image)
     canvas = Canvas(id=canvas_id, label=label, width=width, height=height, items=[])
     if tier.includes(Tier.THUMBNAIL):
         canvas.thumbnail = [_image(site, image, Tier.THUMBNAIL, service=False)]

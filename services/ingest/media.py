@@ -164,12 +164,12 @@ def make_derivatives(
         if _real_format(im) == "JPEG":
             # Decode at the smallest DCT scale that still covers the preview: a 100-megapixel JPEG then costs
             # a few megabytes instead of 300.
-            im.draft(None, _fit(im.size, max(preview_px, thumbnail_px)))
+            im.draft(None, derivative_size(im.size, max(preview_px, thumbnail_px)))
         _decode(im, max_pixels)
         visible = _to_rgb(_upright(im))
     derivatives = []
     for name, bound in (("thumbnail", thumbnail_px), ("preview", preview_px)):
-        size = _fit(visible.size, bound)
+        size = derivative_size(visible.size, bound)
         # reducing_gap box-filters most of a large reduction first: far faster, no visible loss at these sizes
         resized = visible if size == visible.size else visible.resize(size, Image.Resampling.LANCZOS, reducing_gap=3)
         target = out_dir / f"{path.stem}.{name}.jpg"
@@ -320,7 +320,7 @@ def _exif_text(value: object) -> str | None:
     return (value.replace("\x00", "").strip() or None) if isinstance(value, str) else None
 
 
-def _fit(size: tuple[int, int], bound: int) -> tuple[int, int]:
+def derivative_size(size: tuple[int, int], bound: int) -> tuple[int, int]:
     """The size within a bound × bound box, never larger than the image itself."""
     scale = min(1.0, bound / max(size))
     return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
