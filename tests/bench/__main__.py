@@ -18,6 +18,7 @@ sys.path.insert(0, str(ROOT / "deploy" / "local"))
 from tests.bench import (  # needs stacklib on the path
     access,
     classification,
+    dumps,
     encoders,
     iiif,
     ingest,
@@ -49,6 +50,7 @@ BENCHES: dict[str, tuple[str, Callable[[Settings], str]]] = {
     "classification": ("Classification accuracy (tests/bench/classification.py)", classification.measure),
     "quality": ("Search quality: keyword, semantic, hybrid (tests/bench/quality.py)", quality.measure),
     "latency": ("Search latency at 100,000 assets (tests/bench/latency.py)", latency.measure),
+    "dumps": ("Dumps and OAI-PMH harvests at 100,000 records (tests/bench/dumps.py)", dumps.measure),
     "access": ("What licensed access costs (tests/bench/access.py)", access.measure),
     "iiif": ("IIIF Image API tiles: made and cached, against raw Pillow and S3 (tests/bench/iiif.py)", iiif.measure),
 }
