@@ -537,11 +537,12 @@ class _Cpu:
         return {k: (end[k] - self.start[k]) / wall for k in end if k != "wall"}
 
 
-def run_wrk(wrk: str, base_url: str, qs: Sequence[str], mode: Mode, pids: dict[str, list[int]]) -> Load:
+def run_wrk(wrk: str, base_url: str, qs: Sequence[str], mode: Mode, pids: dict[str, list[int]], key: str) -> Load:
     out = Load("wrk", mode.value, WRK_CONNECTIONS, WRK_SECONDS)
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "rotate.lua"
-        script.write_text(WRK_SCRIPT % ",\n".join(f'  "{p}"' for p in _search_paths(qs, mode)))
+        script.write_text(f'wrk.headers["Authorization"] = "Bearer {key}"\n'
+                          + WRK_SCRIPT % ",\n".join(f'  "{p}"' for p in _search_paths(qs, mode)))
         cmd = [wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s", "--latency", "--timeout", "60s",
                "-s", str(script), base_url]
         cpu = _Cpu(pids)
@@ -561,7 +562,7 @@ def run_wrk(wrk: str, base_url: str, qs: Sequence[str], mode: Mode, pids: dict[s
     return out
 
 
-def run_async(base_url: str, qs: Sequence[str], mode: Mode, pids: dict[str, list[int]]) -> Load:
+def run_async(base_url: str, qs: Sequence[str], mode: Mode, pids: dict[str, list[int]], key: str) -> Load:
     """Fallback without wrk: 16 asyncio workers on one httpx.AsyncClient (the client shares the 2 cores)."""
     out = Load("httpx asyncio (wrk not found)", mode.value, WRK_CONNECTIONS, WRK_SECONDS)
     paths = _search_paths(qs, mode)
@@ -585,7 +586,8 @@ def run_async(base_url: str, qs: Sequence[str], mode: Mode, pids: dict[str, list
 
     async def main() -> float:
         limits = httpx.Limits(max_connections=WRK_CONNECTIONS)
-        async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits,
+                                     headers={"Authorization": f"Bearer {key}"}) as client:
             t0 = time.perf_counter()
             await asyncio.gather(*(worker(client, i, t0 + WRK_SECONDS) for i in range(WRK_CONNECTIONS)))
             return time.perf_counter() - t0
@@ -660,6 +662,22 @@ class Results:
     wrk_missing: str = ""
 
 
+BENCH_RATE = 100_000  # requests a minute: the most a key may have
+
+
+def bench_key(settings: Settings) -> str:
+    """A key of a partner app of the benchmark's own (made anew each run)."""
+    from services.access.db import Database, upgrade
+    from tests.access import app_key
+
+    upgrade(settings.db)
+    db = Database(settings.db)
+    try:
+        return app_key(db, rate=BENCH_RATE)[0]
+    finally:
+        db.close()
+
+
 def measure(settings: Settings) -> str:
     started = time.perf_counter()
     seconds: dict[str, float] = {}
@@ -676,6 +694,11 @@ def measure(settings: Settings) -> str:
         alias_docs = int(es.count(index=alias)["count"])
         bench_docs = count_assets(es, alias)
         pids, gateway_how = _service_pids(settings)
+        # The load carries a partner app's key: the same filter as the public's (an app without grants
+        # sees what everyone sees), with a rate limit high enough that the gateway never throttles it.
+        key = bench_key(settings)
+        gateway_how += ("; every request carries a partner app's key (the public's visibility filter, "
+                        f"{BENCH_RATE:,} requests/min)")
         qs = queries()
         warm_qs, bench_qs = qs[:N_WARMUP], qs[N_WARMUP:]
         pictures = images()
@@ -708,7 +731,8 @@ def measure(settings: Settings) -> str:
         loadavg["sequential"] = os.getloadavg()
         contexts = {"before": _open_contexts(es)}
         seq: dict[str, Series] = {}
-        with httpx.Client(base_url=settings.gateway.public_url, timeout=120) as client:
+        with httpx.Client(base_url=settings.gateway.public_url, timeout=120,
+                          headers={"Authorization": f"Bearer {key}"}) as client:
             for mode in (Mode.KEYWORD, Mode.HYBRID):
                 _log(f"gateway {mode.value}: {N_WARMUP} warm-up + {len(bench_qs)} sequential requests")
                 gateway_search(client, warm_qs, mode)
@@ -743,9 +767,9 @@ def measure(settings: Settings) -> str:
         for mode in (Mode.KEYWORD, Mode.HYBRID):
             _log(f"throughput {mode.value}: {WRK_CONNECTIONS} connections for {WRK_SECONDS} s")
             if wrk:
-                loads.append(run_wrk(wrk, settings.gateway.public_url, bench_qs, mode, pids))
+                loads.append(run_wrk(wrk, settings.gateway.public_url, bench_qs, mode, pids, key))
             else:
-                loads.append(run_async(settings.gateway.public_url, bench_qs, mode, pids))
+                loads.append(run_async(settings.gateway.public_url, bench_qs, mode, pids, key))
         contexts["after throughput"] = _open_contexts(es)
         seconds["throughput"] = time.perf_counter() - t0
         loadavg["end"] = os.getloadavg()
