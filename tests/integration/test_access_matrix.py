@@ -12,16 +12,20 @@ schemas/access.json and the grants' scopes, independently of services/access/pol
 is checked against it on: GET /v1/assets/{id} (200 with the exact tier and media links, or 404),
 delivery (302 at the tier, 403 above it, 404 when invisible), keyword search walked to the end by
 cursor (exact set, total and licence facet counts), semantic and hybrid search (exact set), image
-search, similar items and also-held-by. The leak check then runs every query of the search quality
-set (tests/bench/quality.py: Tate subjects, bilingual titles in both languages) as each principal — in
-hybrid mode, which runs both legs and the facets; the public also in keyword and semantic mode — and
-finds nothing outside what the principal may see.
+search, similar items and also-held-by, IIIF info.json (the tier's maxWidth, 403 at metadata tier)
+and manifests, the NDJSON dump (exact set and tiers), and an OAI-PMH ListIdentifiers harvest.
+
+The leak check then runs every query of the search quality set (tests/bench/quality.py: Tate
+subjects, bilingual titles in both languages) as each principal — in hybrid mode, which runs both
+legs and the facets; the public also in keyword and semantic mode — and finds nothing outside what
+the principal may see.
 
 The number of cases checked is printed at the end (`-s`), and recorded in the issue's note.
 """
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import json
 import uuid
@@ -35,6 +39,7 @@ import numpy as np
 import pytest
 from elasticsearch import Elasticsearch
 from fastapi.testclient import TestClient
+from lxml import etree
 
 from indexing.aliases import ensure_assets_index
 from indexing.bulk import index_documents
@@ -146,6 +151,7 @@ class World:
     facts: dict[str, Fact]
     principals: list[Spec]
     probe: bytes  # a picture to search by
+    image_ids: dict[str, str]  # asset id → its image's IIIF identifier
 
     def visible(self, p: Spec) -> dict[str, str]:
         return {i: t for i, f in self.facts.items() if (t := expected(p, f)) is not None}
@@ -200,12 +206,14 @@ def world(tmp_path_factory: pytest.TempPathFactory, settings: Settings, es: Elas
     image = enricher.image
     assert image is not None
     rng = np.random.default_rng(7)
-    docs, facts = [], {}
+    docs, facts, image_ids = [], {}, {}
     template = image_record(picture, None)
     for asset, (_, fact) in zip(enriched, pairs, strict=True):
         vector = rng.normal(size=image.dimension)
         doc = asset.model_dump(mode="json")
-        doc["images"] = [template | {"id": str(uuid.uuid4()), "vector": (vector / np.linalg.norm(vector)).tolist()}]
+        image_ids[asset.asset_id] = str(uuid.uuid4())
+        doc["images"] = [template | {"id": image_ids[asset.asset_id],
+                                     "vector": (vector / np.linalg.norm(vector)).tolist()}]
         doc["has_image"] = True
         doc["ai"]["image_encoder"] = enricher.encoders["image"].model_dump()  # type: ignore[union-attr]
         docs.append(doc)
@@ -246,7 +254,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, settings: Settings, es: Elas
         if spec.key:
             assert len(principal(db, spec.key).grants) == len(spec.grants), spec.name
     with TestClient(create_app(scoped)) as client:
-        yield World(client, scoped, facts, specs, picture.read_bytes())
+        yield World(client, scoped, facts, specs, picture.read_bytes(), image_ids)
     es.indices.delete(index=f"{alias}-v*", allow_no_indices=True)
     db.close()
     print(f"\naccess matrix: {sum(CASES.values())} cases — " + ", ".join(f"{k} {v}" for k, v in CASES.items()))
@@ -392,6 +400,62 @@ def test_image_search_similar_items_and_also_held_by_stay_within_what_is_visible
         held = world.client.get(f"/v1/assets/{asset_id}", headers=headers).json()["also_held_by"]
         assert {h["asset_id"] for h in held} <= set(visible)
         CASES["similar"] += 1
+
+
+# -- the standards: IIIF, dumps, OAI-PMH ---------------------------------------------------------------
+
+def _cap(world: World, tier: str) -> int:
+    """The widest image the tier delivers of the grid's 640×480 pictures (derivatives are never enlarged)."""
+    caps = {"thumbnail": world.settings.ingest.thumbnail_px, "preview": world.settings.ingest.preview_px}
+    return min(640, caps.get(tier, 640))
+
+
+@pytest.mark.parametrize("who", _specs())
+def test_iiif_image_information_and_manifests_follow_the_tiers(world: World, who: str) -> None:
+    p = _spec(world, who)
+    for asset_id, fact in world.facts.items():
+        want = expected(p, fact)
+        info = world.client.get(f"/iiif/3/{world.image_ids[asset_id]}/info.json", headers=world.headers(p))
+        manifest = world.client.get(f"/iiif/3/{asset_id}/manifest", headers=world.headers(p))
+        if want is None:
+            assert (info.status_code, manifest.status_code) == (404, 404), (who, fact)
+        elif want == "metadata":
+            assert (info.status_code, manifest.status_code) == (403, 200), (who, fact)
+        else:
+            assert info.status_code == 200 and manifest.status_code == 200, (who, fact, info.text)
+            assert info.json()["maxWidth"] == _cap(world, want), (who, fact, want)
+        CASES["iiif"] += 1
+
+
+@pytest.mark.parametrize("who", _specs())
+def test_the_dump_holds_exactly_the_visible_records_at_their_tiers(world: World, who: str) -> None:
+    p = _spec(world, who)
+
+    resp = world.client.get("/v1/dumps/records.ndjson.gz", headers=world.headers(p))
+
+    assert resp.status_code == 200
+    lines = [json.loads(line) for line in gzip.decompress(resp.content).decode().splitlines() if line]
+    assert {line["asset_id"]: line["access"]["tier"] for line in lines} == world.visible(p)
+    CASES["dump"] += 1
+
+
+@pytest.mark.parametrize("who", _specs())
+def test_an_oai_harvest_lists_exactly_the_visible_records(world: World, who: str) -> None:
+    p = _spec(world, who)
+    ns = {"oai": "http://www.openarchives.org/OAI/2.0/"}
+    found: list[str] = []
+    params: dict[str, str] = {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}
+    while True:
+        resp = world.client.get("/oai", params=params, headers=world.headers(p))
+        root = etree.fromstring(resp.content)
+        found += [e.text.rsplit(":", 1)[1] for e in root.iterfind(".//oai:header/oai:identifier", ns) if e.text]
+        token = root.find(".//oai:resumptionToken", ns)
+        if token is None or not token.text:
+            break
+        params = {"verb": "ListIdentifiers", "resumptionToken": token.text}
+
+    assert sorted(found) == sorted(world.visible(p))
+    CASES["oai"] += 1
 
 
 # -- the leak check ---------------------------------------------------------------------------------
