@@ -18,6 +18,7 @@ from minio import Minio
 from minio.datatypes import Object
 from minio.error import S3Error
 
+from services.bucket_cors import allow_browser
 from services.settings import S3Settings
 
 log = logging.getLogger(__name__)
@@ -49,14 +50,17 @@ def presigning_client(s3: S3Settings) -> Minio:
                  secure=parts.scheme == "https", region=s3.region)
 
 
-def ensure_buckets(client: Minio, s3: S3Settings) -> list[str]:
-    """Create the service's buckets that do not exist yet; returns the ones created."""
+def ensure_buckets(client: Minio, s3: S3Settings, *, browser_origin: str | None = None) -> list[str]:
+    """Create the service's buckets that do not exist yet; returns the ones created. With `browser_origin` (the
+    gateway's public URL), the web UI's pages there may upload to staging and download from assets (bucket CORS)."""
     created = []
     for bucket in s3.buckets:
         if not client.bucket_exists(bucket):
             client.make_bucket(bucket)
             created.append(bucket)
             log.info("created bucket", extra={"bucket": bucket})
+    if browser_origin:
+        allow_browser(client, s3, browser_origin)
     return created
 
 

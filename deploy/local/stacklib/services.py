@@ -220,7 +220,7 @@ class S3Server(Service):
     def after_ready(self) -> None:
         from services.storage import ensure_buckets, make_client
 
-        ensure_buckets(make_client(self.settings.s3), self.settings.s3)
+        ensure_buckets(make_client(self.settings.s3), self.settings.s3, browser_origin=self.settings.gateway.public_url)
 
     def version(self) -> str:
         return "versitygw " + install.versions()["VERSITYGW_VERSION"]
