@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, field_validator
 from schemas.access import PrincipalKind, Scope
 from services.access.principals import Principal
 from services.gateway.deps import AirflowDep, PrincipalDep, S3Dep, SettingsDep, require
-from services.gateway.errors import BatchNotFound, Conflict, Forbidden, InvalidRequest, ServiceUnavailable
+from services.gateway.errors import BadRequest, BatchNotFound, Conflict, Forbidden, InvalidRequest, ServiceUnavailable
+from services.ingest.batch_list import BadCursor, list_batches
 from services.ingest.batches import (
     INSTITUTION_ID,
     BatchRecord,
@@ -67,6 +68,12 @@ class BatchUploads(BaseModel):
     batch: BatchRecord
     manifest: UploadTarget
     files: list[UploadTarget]
+
+
+class BatchPage(BaseModel):
+    batches: list[BatchRecord] = Field(description="The institution's batches, newest first.")
+    next: str | None = Field(None, description="Cursor of the older ones: pass it back as `before`; absent on the "
+                                               "last page.")
 
 
 class ChunkProgress(BaseModel):
@@ -123,6 +130,21 @@ def create_batch(body: BatchCreate, s3: S3Dep, settings: SettingsDep, principal:
     save_batch(s3, settings.s3, batch)
     manifest, files = upload_targets(s3, settings, batch.batch_id, body.manifest, body.files)
     return BatchUploads(batch=batch, manifest=manifest, files=files)
+
+
+@router.get("")
+def read_batches(s3: S3Dep, settings: SettingsDep, principal: PrincipalDep,
+                 limit: Annotated[int, Query(ge=1, le=100, description="Batches per page.")] = 20,
+                 before: Annotated[str | None, Query(max_length=100, description="`next` of a page.")] = None,
+                 ) -> BatchPage:
+    """The batches of the caller's institution, newest first, with state and counts; for its staff only."""
+    if not principal.is_staff or principal.institution is None:
+        raise Forbidden("batches are listed for an institution's staff: use a key of its viewer, curator or admin")
+    try:
+        batches, cursor = list_batches(s3, settings.s3, principal.institution, limit=limit, before=before)
+    except BadCursor as exc:
+        raise BadRequest(str(exc), field="before") from exc
+    return BatchPage(batches=batches, next=cursor)
 
 
 @router.post("/{batch_id}/uploads", dependencies=[Depends(require(Scope.UPLOAD))])
