@@ -156,11 +156,13 @@ def docker_compose(cache: Path) -> Path:
 
 # Debian packages the project needs beyond the toolchains: a CJK font, to render the sample
 # images' Chinese text and the OCR test images; wrk, the load tool of the latency benchmark;
-# PostgreSQL, the server the access store's tests also run against (production's database).
+# PostgreSQL, the server the access store's tests also run against (production's database);
+# Chromium, the browser of the web UI's tests (Playwright drives it; it never downloads one).
 POSTGRES_MAJOR = "15"
 DEBIAN_PACKAGES = {"fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
                    "wrk": Path("/usr/bin/wrk"),
-                   f"postgresql-{POSTGRES_MAJOR}": Path(f"/usr/lib/postgresql/{POSTGRES_MAJOR}/bin/initdb")}
+                   f"postgresql-{POSTGRES_MAJOR}": Path(f"/usr/lib/postgresql/{POSTGRES_MAJOR}/bin/initdb"),
+                   "chromium": Path("/usr/bin/chromium")}
 
 
 def postgres_bin() -> Path:
@@ -183,3 +185,55 @@ def debian_packages() -> None:
                             env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise StackError(f"apt-get install {' '.join(missing)} failed:\n{result.stderr[-2000:]}")
+
+
+# The web UI's front-end build: files of npm packages (pinned with integrity hashes by
+# services/web/package-lock.json) copied into the git-ignored services/web/static/build/.
+WEB = ROOT / "services" / "web"
+WEB_FILES = {"openseadragon/build/openseadragon/openseadragon.min.js": "openseadragon/openseadragon.min.js",
+             "openseadragon/build/openseadragon/openseadragon.min.js.map": "openseadragon/openseadragon.min.js.map",
+             "openseadragon/build/openseadragon/images": "openseadragon/images",
+             "openseadragon/LICENSE.txt": "openseadragon/LICENSE.txt"}
+
+
+def _web_fingerprint(web: Path) -> str:
+    digest = hashlib.sha256(repr(sorted(WEB_FILES.items())).encode())
+    for name in ("package.json", "package-lock.json"):
+        digest.update((web / name).read_bytes())
+    return digest.hexdigest()
+
+
+def web_ui(cache: Path, web: Path = WEB, path: str | None = None) -> Path:
+    """services/web/static/build, made by `npm ci` of the lock (into .cache/web) when the lock has changed."""
+    build = web / "static" / "build"
+    stamp = build / ".lock.sha256"
+    fingerprint = _web_fingerprint(web)
+    if stamp.is_file() and stamp.read_text().strip() == fingerprint:
+        return build
+    npm = shutil.which("npm", path=path)
+    if npm is None:
+        raise StackError("npm (Node.js >= 20) is needed to build the web UI and is not on PATH.\n"
+                         "Fix: install Node.js with npm (e.g. `apt-get install nodejs npm`) and re-run.")
+    work = cache / "web"
+    work.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(web / name, work / name)
+    print("stack: building the web UI (npm ci of services/web/package-lock.json)", flush=True)
+    npm_cache = str((cache / "npm").resolve())
+    result = subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--cache", npm_cache],
+                            cwd=work, env=process_environment(), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise StackError(f"npm ci failed for the web UI:\n{(result.stdout + result.stderr)[-2000:]}")
+    staging = work / "build.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    for source, target in WEB_FILES.items():
+        origin, dest = work / "node_modules" / source, staging / target
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if origin.is_dir():
+            shutil.copytree(origin, dest)
+        else:
+            shutil.copyfile(origin, dest)
+    (staging / ".lock.sha256").write_text(fingerprint + "\n")
+    shutil.rmtree(build, ignore_errors=True)
+    shutil.move(staging, build)
+    return build

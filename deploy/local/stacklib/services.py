@@ -390,6 +390,9 @@ class Postgres(Service):
 
 
 class Gateway(Service):
+    def install(self) -> None:
+        install.web_ui(self.settings.stack.cache_dir)
+
     def start(self) -> None:
         from services.access.db import upgrade  # the access database at the head revision before serving
 
