@@ -140,6 +140,7 @@ def demo(skip_ingest: bool = typer.Option(False, help="Only print where the stac
                 uploader.close()
     base = settings.gateway.public_url
     table = Table("what", "where", title="Wenyuan is running", title_justify="left")
+    table.add_row("web UI", f"{base}/  ·  {base}/console (sign in with a key of demo-keys.json)")
     table.add_row("gateway (API docs)", base + "/docs")
     table.add_row("gateway readiness", base + "/readyz")
     table.add_row("search", base + "/v1/search?q=玉璧  ·  /v1/search?q=bronze&mode=semantic")

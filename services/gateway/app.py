@@ -29,6 +29,7 @@ from services.gateway.routers import (
     iiif_presentation,
     oai,
     search,
+    web,
 )
 from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
@@ -90,4 +91,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(iiif_image.router)
     app.include_router(oai.router)
     app.include_router(dumps.router)
+    app.include_router(web.router)
     return app

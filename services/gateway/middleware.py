@@ -36,7 +36,7 @@ class AccessMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in EXEMPT:
+        if scope["type"] != "http" or scope["path"] in EXEMPT or scope["path"].startswith("/static/"):
             await self.app(scope, receive, send)
             return
         state: Any = scope["app"].state

@@ -1,0 +1,113 @@
+"""The web UI: the search page, an asset's page and the museum console, and their static files.
+
+The pages are plain HTML (services/web/templates) that JavaScript modules (services/web/static/js) fill
+from the JSON API, with the caller's key when signed in; nothing from a record is rendered on the
+server. Each page carries the vocabularies it names things with (taxonomy concepts and periods, zh/en)
+and a Content-Security-Policy that allows scripts and styles from this origin only, and connections to
+this origin and to the S3 server the presigned URLs point at. `/static/…` serves services/web/static,
+including `build/` (OpenSeadragon, copied there by the stack's install step from the npm lock).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from string import Template
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+from starlette.datastructures import MutableHeaders
+from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import Message, Receive, Scope, Send
+
+from schemas.periods import load_periods
+from schemas.taxonomy import categories, materials
+from services.gateway.deps import SettingsDep
+from services.settings import Settings
+
+WEB = Path(__file__).resolve().parents[2] / "web"
+PERIOD_KINDS = {"age", "dynasty"}  # the period control offers these; reigns are searched by their years
+
+router = APIRouter(tags=["web"])
+
+
+@cache
+def _template(name: str) -> Template:
+    return Template((WEB / "templates" / f"{name}.html").read_text(encoding="utf-8"))
+
+
+@cache
+def vocabulary_json() -> str:
+    """Names of taxonomy concepts and periods, as JSON safe inside a <script> element."""
+    vocab = {"concepts": {c.id: [c.zh, c.en] for c in (*categories(), *materials())},
+             "periods": [{"id": p.id, "zh": p.zh, "en": p.en, "start": p.start, "end": p.end}
+                         for p in load_periods() if p.kind in PERIOD_KINDS]}
+    return json.dumps(vocab, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+# OpenSeadragon adds a <style> that hides the focus outline on touch screens unless one marked as its own is
+# there: the asset page carries that marker empty, and the policy allows exactly an empty inline style.
+EMPTY_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+OPENSEADRAGON = ('<script defer src="/static/build/openseadragon/openseadragon.min.js"></script>\n'
+                 '<style data-openseadragon-mobile-css></style>')
+
+
+def content_security_policy(settings: Settings) -> str:
+    s3 = urlsplit(settings.s3.public_url or settings.s3.url)
+    storage = f"{s3.scheme}://{s3.netloc}"
+    return (f"default-src 'self'; script-src 'self'; style-src 'self' {EMPTY_STYLE}; "
+            f"img-src 'self' blob: data: {storage}; "
+            f"connect-src 'self' {storage}; object-src 'none'; base-uri 'none'; form-action 'self'; "
+            "frame-ancestors 'none'")
+
+
+def render(page: str, title: str, settings: Settings, scripts: str = "") -> HTMLResponse:
+    html = _template("base").substitute(page=page, title=title, main=_template(page).template,
+                                        vocab=vocabulary_json(), scripts=scripts)
+    return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(settings),
+                                       "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+                                       "Cache-Control": "no-cache"})
+
+
+@router.get("/", response_class=HTMLResponse, summary="The search page")
+def search_page(settings: SettingsDep) -> HTMLResponse:
+    """Search by words (Chinese or English) or by a picture, with facets, a period range and a reusable switch."""
+    return render("search", "Search", settings)
+
+
+@router.get("/assets/{asset_id}", response_class=HTMLResponse, summary="An asset's page")
+def asset_page(asset_id: str, settings: SettingsDep) -> HTMLResponse:
+    """The zoomable image, the record in zh/en, AI labels, licence and credit line, downloads, similar items.
+    The page reads the asset from the API; an id the caller may not see shows the API's 404 there."""
+    return render("asset", "Object", settings, scripts=OPENSEADRAGON)
+
+
+@router.get("/console", response_class=HTMLResponse, summary="The museum console")
+def console_page(settings: SettingsDep) -> HTMLResponse:
+    """Sign in with an institution key; upload a batch folder; follow batches; read reports; decide AI labels."""
+    return render("console", "Museum console", settings)
+
+
+class StaticUnder:
+    """StaticFiles as a route of this router (include_router copies routes, not mounts): it sees the path below
+    `prefix`, as under a Mount, so `..` cannot leave the folder. Files are revalidated on each use (no-cache)."""
+
+    def __init__(self, directory: Path, prefix: str) -> None:
+        self.files = StaticFiles(directory=directory, check_dir=False)
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_no_cache(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["cache-control"] = "no-cache"
+            await send(message)
+
+        scoped = dict(scope, root_path=scope.get("root_path", "") + self.prefix)
+        await self.files(scoped, receive, send_no_cache)
+
+
+router.routes.append(Route("/static/{path:path}", StaticUnder(WEB / "static", "/static"), methods=["GET", "HEAD"],
+                           include_in_schema=False, name="static"))

@@ -1,0 +1,295 @@
+// One asset: a zoomable image over the IIIF Image API (OpenSeadragon, from the project's own build),
+// the record in Chinese and English, AI labels marked as such, licence and credit line, the downloads
+// the caller's tier allows (and, for the others, the server's reason why not), similar items and the
+// same object held elsewhere.
+import { api, authHeaders, fetchBlob, session, showError } from "./api.js";
+import { byId, clear, h, saveBlob } from "./dom.js";
+import { conceptName, formatNumber, formatYear, t } from "./i18n.js";
+import { iiifBase, iiifPicture, picture } from "./images.js";
+import { canDecide, renderLabels } from "./labels.js";
+import { assetCard, initPage, licenceBadge, recordTitle } from "./shell.js";
+
+const TIERS = ["thumbnail", "preview", "original"];
+const assetId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
+let asset = null;
+let similar = null;
+let viewer = null;
+let info = null; // info.json of the image in the viewer
+let shown = 0; // … and its position in the record
+
+function field(key, value, valueLang) {
+  if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) return [];
+  return [h("dt", {}, t(`field.${key}`)), h("dd", { lang: valueLang || null }, Array.isArray(value) ? value.join("、") : value)];
+}
+
+function renderRecord() {
+  const r = asset.record;
+  const title = recordTitle(r);
+  const heading = byId("title");
+  heading.textContent = title.text;
+  heading.lang = title.lang || "";
+  const other = title.lang === "zh" ? r.title_en : title.lang === "en" ? r.title_zh : null;
+  byId("subtitle").textContent = other || "";
+  byId("subtitle").lang = title.lang === "zh" ? "en" : "zh";
+  const years = r.period_norm?.parsed && r.period_norm.start !== null
+    ? `${formatYear(r.period_norm.start)} – ${r.period_norm.end === null ? "" : formatYear(r.period_norm.end)}` : null;
+  clear(byId("record")).append(
+    ...field("objectId", r.object_id),
+    ...field("institution", r.institution),
+    ...field("department", r.department),
+    ...field("category", [...r.category_ids.map(conceptName), r.category && !r.category_ids.length ? r.category : null]
+      .filter(Boolean)),
+    ...field("period", [r.period, r.date].filter(Boolean).join(" · ")),
+    ...field("years", years),
+    ...field("materials", r.materials),
+    ...field("materialIds", r.material_ids.map(conceptName)),
+    ...field("dimensions", r.dimensions),
+    ...field("creator", r.creator),
+    ...field("originalTitle", r.original_title, "zh"),
+    ...field("descriptionZh", r.description_zh, "zh"),
+    ...field("descriptionEn", r.description_en, "en"),
+    ...field("provenance", r.provenance),
+    ...field("acquisition", r.acquisition),
+    ...field("grade", r.grade),
+    ...field("quantity", r.quantity),
+    ...field("condition", r.condition),
+  );
+}
+
+function renderAi() {
+  const ai = asset.ai;
+  byId("ai-panel").hidden = !ai;
+  if (!ai) return;
+  renderLabels(byId("ai-labels"), asset.asset_id, ai.labels, { decide: canDecide(asset.record.institution) });
+  clear(byId("ocr"));
+  if (ai.ocr_text) {
+    byId("ocr").append(h("h3", {}, t("ai.ocr"), " ", h("span", { class: "badge ai" }, t("ai.badge"))),
+      h("p", { class: "hint" }, t("ai.ocrModel", { model: ai.models.ocr || "" })),
+      h("p", { lang: "zh", class: "attribution" }, ai.ocr_text));
+  }
+}
+
+function renderLicence() {
+  const licence = asset.licence;
+  clear(byId("licence")).append(licenceBadge(licence), " ",
+    licence.uri ? h("a", { href: licence.uri, rel: "license" }, licence.label) : licence.label);
+  byId("access").textContent = t("access.tier", { tier: t(`tier.${asset.access.tier}`), basis: asset.access.basis });
+  byId("attribution").textContent = asset.attribution;
+}
+
+async function copyAttribution() {
+  const status = byId("copy-status");
+  try {
+    await navigator.clipboard.writeText(asset.attribution);
+    status.textContent = t("licence.copied");
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(byId("attribution"));
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    status.textContent = t("licence.selected");
+  }
+}
+
+function fileName(image, tier) {
+  const ext = tier === "original" ? (image.path.match(/\.[A-Za-z0-9]+$/)?.[0] || "") : ".jpg";
+  return `${asset.record.object_id}-${tier}${ext}`.replace(/[^\w.\-\u4e00-\u9fff]+/g, "_");
+}
+
+/** Fetch one delivery with the caller's key: the file (through the gateway's redirect to S3), or the refusal. */
+async function download(n, tier, button) {
+  const error = byId("download-error");
+  showError(error, null);
+  button.disabled = true;
+  try {
+    const blob = await fetchBlob(`/v1/assets/${encodeURIComponent(asset.asset_id)}/media/${n}/${tier}`);
+    saveBlob(blob, fileName(asset.record.images[n], tier));
+  } catch (e) {
+    showError(error, e);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function renderDownloads() {
+  const list = clear(byId("downloads"));
+  const images = asset.record.images;
+  if (!images.length) {
+    list.append(h("li", { class: "hint" }, t("downloads.noImages")));
+    return;
+  }
+  images.forEach((image, n) => {
+    for (const tier of TIERS) {
+      const allowed = asset.media.some((m) => m.image === n && m.tier === tier);
+      const which = images.length > 1 ? t("downloads.image", { n: n + 1 }) : "";
+      const text = allowed ? t("downloads.get", { tier: t(`tier.${tier}`), which })
+        : t("downloads.refused", { tier: t(`tier.${tier}`), which });
+      const button = h("button", { type: "button", class: allowed ? "" : "secondary", "data-tier": tier,
+        "data-allowed": String(allowed) }, text);
+      button.addEventListener("click", () => download(n, tier, button));
+      list.append(h("li", {}, button));
+    }
+  });
+}
+
+function renderHeld() {
+  const held = asset.also_held_by;
+  byId("held-panel").hidden = !held.length;
+  clear(byId("held")).append(...held.map((d) => h("li", {},
+    h("a", { href: `/assets/${encodeURIComponent(d.asset_id)}` }, d.title || d.object_id), " ",
+    h("span", { class: "hint" }, t("held.detail", { institution: d.institution, object: d.object_id,
+      similarity: formatNumber(Math.round(d.similarity * 100)) })))));
+}
+
+function renderSimilar() {
+  for (const kind of ["image", "text"]) {
+    const list = clear(byId(`similar-${kind}`));
+    const items = similar?.[kind] || [];
+    list.append(...(items.length ? items.slice(0, 6).map((n) => assetCard(n)) : [h("li", { class: "hint" }, t("similar.none"))]));
+  }
+}
+
+/** info.json as the caller's tier has it. OpenSeadragon does not honour maxWidth/maxHeight, so a capped
+ * tier is shown from the sizes the service offers (a pyramid of whole images), never from tiles beyond it. */
+function viewable(info) {
+  if (info.maxWidth < info.width || info.maxHeight < info.height) {
+    const { tiles: _tiles, ...rest } = info;
+    return { ...rest, profile: "level0" };
+  }
+  return info;
+}
+
+async function openImage(n) {
+  shown = n;
+  const note = byId("viewer-note");
+  const box = byId("viewer");
+  for (const button of byId("images").querySelectorAll("button")) button.setAttribute("aria-pressed", String(button.dataset.n === String(n)));
+  try {
+    info = await api(`${iiifBase(asset.record.images[n])}/info.json`);
+    box.hidden = false;
+    byId("viewer-tools").hidden = false;
+    viewerNote();
+    const source = viewable(info);
+    if (viewer) {
+      viewer.open(source);
+      return;
+    }
+    viewer = makeViewer(source);
+    viewer.addHandler("open-failed", () => { note.textContent = t("viewer.failed"); });
+  } catch (error) {
+    const media = error.status === 404 && largestDerivative(n);
+    if (media) {
+      await openFile(n, media);
+      return;
+    }
+    box.hidden = true;
+    byId("viewer-tools").hidden = true;
+    showError(note, error);
+  }
+}
+
+/** Records stored before images had IIIF ids have no image service: the viewer shows a delivered file. */
+function largestDerivative(n) {
+  return ["preview", "thumbnail"].map((tier) => asset.media.find((m) => m.image === n && m.tier === tier))
+    .find(Boolean);
+}
+
+async function openFile(n, media) {
+  info = null;
+  const url = session.key ? URL.createObjectURL(await fetchBlob(media.href)) : media.href;
+  const source = { type: "image", url, crossOriginPolicy: "Anonymous" };
+  byId("viewer").hidden = false;
+  byId("viewer-tools").hidden = false;
+  byId("viewer-note").textContent = t("viewer.fromFile", { tier: t(`tier.${media.tier}`) });
+  if (viewer) viewer.open(source);
+  else viewer = makeViewer(source);
+}
+
+function makeViewer(source) {
+  return window.OpenSeadragon({
+    element: byId("viewer"), tileSources: source, prefixUrl: "/static/build/openseadragon/images/",
+    showNavigationControl: false, drawer: "canvas", crossOriginPolicy: "Anonymous",
+    loadTilesWithAjax: Boolean(session.key), ajaxHeaders: authHeaders(),
+    gestureSettingsMouse: { clickToZoom: false }, visibilityRatio: 0.5, maxZoomPixelRatio: 2,
+  });
+}
+
+function viewerNote() {
+  if (info) {
+    byId("viewer-note").textContent = t("viewer.note", { w: formatNumber(info.maxWidth), h: formatNumber(info.maxHeight),
+      tier: t(`tier.${asset.access.tier}`) });
+  }
+}
+
+function renderImages() {
+  const images = asset.record.images;
+  const strip = clear(byId("images"));
+  if (!images.length || asset.access.tier === "metadata") {
+    byId("viewer").hidden = true;
+    byId("viewer-tools").hidden = true;
+    byId("viewer-note").textContent = images.length ? t("viewer.noTier", { basis: asset.access.basis }) : t("viewer.none");
+    return;
+  }
+  if (images.length > 1) {
+    images.forEach((image, n) => {
+      strip.append(h("button", { type: "button", "data-n": String(n), "aria-pressed": String(n === shown),
+        onclick: () => openImage(n) }, picture(iiifPicture(image, 120), image.label || t("viewer.imageN", { n: n + 1 }))));
+    });
+  }
+  openImage(shown);
+}
+
+function wireViewer() {
+  const zoom = (factor) => {
+    if (!viewer?.viewport) return;
+    viewer.viewport.zoomBy(factor);
+    viewer.viewport.applyConstraints();
+  };
+  byId("zoom-in").addEventListener("click", () => zoom(1.6));
+  byId("zoom-out").addEventListener("click", () => zoom(1 / 1.6));
+  byId("zoom-home").addEventListener("click", () => viewer?.viewport?.goHome());
+  byId("full-page").addEventListener("click", () => viewer?.setFullScreen(!viewer.isFullPage()));
+  byId("copy-attribution").addEventListener("click", copyAttribution);
+}
+
+function renderText() {
+  renderRecord();
+  renderAi();
+  renderLicence();
+  renderDownloads();
+  renderHeld();
+  renderSimilar();
+}
+
+async function load() {
+  try {
+    asset = await api(`/v1/assets/${encodeURIComponent(assetId)}`);
+  } catch (error) {
+    byId("status").textContent = "";
+    showError(byId("error"), error);
+    return;
+  }
+  byId("status").textContent = "";
+  byId("status").removeAttribute("data-i18n");
+  byId("asset").hidden = false;
+  document.title = `${recordTitle(asset.record).text} · 文渊 Wenyuan`;
+  renderText();
+  renderImages();
+  try {
+    similar = await api(`/v1/assets/${encodeURIComponent(assetId)}/similar?size=6`);
+  } catch {
+    similar = { image: [], text: [] };
+  }
+  renderSimilar();
+}
+
+initPage("title.asset");
+wireViewer();
+document.addEventListener("langchange", () => {
+  if (!asset) return;
+  renderText();
+  document.title = `${recordTitle(asset.record).text} · 文渊 Wenyuan`;
+  if (info) viewerNote();
+  else renderImages();
+});
+load();

@@ -1,0 +1,254 @@
+// The search page: words (Chinese or English) or a picture, filters and facets, results page by page
+// through the API's cursor as the reader scrolls. The search is in the address (?q=…&category=…), so
+// the back button and shared links work; the key never is.
+import { api, query, showError } from "./api.js";
+import { byId, clear, h } from "./dom.js";
+import { conceptName, formatNumber, formatYear, lang, t, vocabulary } from "./i18n.js";
+import { assetCard, initPage } from "./shell.js";
+
+const FACETS = ["category", "material", "institution", "region", "licence"];
+const PAGE = 24;
+const state = {
+  q: "", reusable: false, yearFrom: "", yearTo: "", size: PAGE,
+  selected: Object.fromEntries(FACETS.map((f) => [f, []])),
+  image: null, imageUrl: null, hits: [], total: 0, next: null, facets: null, loading: false, generation: 0,
+};
+const scroller = "IntersectionObserver" in window
+  ? new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && loadMore(), { rootMargin: "400px" })
+  : null;
+
+/** Observe the end of the results afresh: the observer reports again if it is still in view (a short page). */
+function watchEnd() {
+  if (!scroller) return;
+  scroller.unobserve(byId("sentinel"));
+  if (state.next) scroller.observe(byId("sentinel"));
+}
+
+function readAddress() {
+  const p = new URLSearchParams(location.search);
+  state.q = p.get("q") || "";
+  state.reusable = p.get("reusable") === "true";
+  state.yearFrom = p.get("year_from") || "";
+  state.yearTo = p.get("year_to") || "";
+  state.size = Math.min(100, Math.max(1, Number.parseInt(p.get("size"), 10) || PAGE));
+  for (const f of FACETS) state.selected[f] = p.getAll(f);
+  byId("q").value = state.q;
+  byId("reusable").checked = state.reusable;
+  byId("year-from").value = state.yearFrom;
+  byId("year-to").value = state.yearTo;
+}
+
+function filters() {
+  return { reusable: state.reusable || undefined, year_from: state.yearFrom, year_to: state.yearTo, ...state.selected };
+}
+
+function hasFilters() {
+  return state.reusable || state.yearFrom !== "" || state.yearTo !== "" || FACETS.some((f) => state.selected[f].length);
+}
+
+/** Parameters of the text search; with neither words nor filters, a browse of everything with a picture. */
+function searchParams() {
+  const params = { q: state.q, ...filters() };
+  if (!state.q && !hasFilters()) params.has_image = true;
+  return params;
+}
+
+async function runSearch({ push = false } = {}) {
+  if (state.image) return runImageSearch();
+  const size = state.size === PAGE ? null : state.size;
+  const address = `/${query({ q: state.q, ...filters(), size })}`;
+  if (address !== location.pathname + location.search) history[push ? "pushState" : "replaceState"](null, "", address);
+  const generation = ++state.generation;
+  state.loading = true;
+  byId("status").textContent = t("results.searching");
+  showError(byId("error"), null);
+  try {
+    const page = await api(`/v1/search${query({ ...searchParams(), size: state.size })}`);
+    if (generation !== state.generation) return;
+    Object.assign(state, { hits: page.hits, total: page.total, next: page.next, facets: page.facets });
+  } catch (error) {
+    if (generation !== state.generation) return;
+    Object.assign(state, { hits: [], total: 0, next: null });
+    showError(byId("error"), error);
+  } finally {
+    if (generation === state.generation) state.loading = false;
+  }
+  render();
+}
+
+async function loadMore() {
+  if (!state.next || state.loading || state.image) return;
+  const generation = state.generation;
+  state.loading = true;
+  byId("more").disabled = true;
+  try {
+    const page = await api(`/v1/search${query({ ...searchParams(), size: state.size, cursor: state.next })}`);
+    if (generation !== state.generation) return;
+    state.hits.push(...page.hits);
+    state.next = page.next;
+    byId("results").append(...page.hits.map((hit) => assetCard(hit, { highlight: hit.highlight })));
+  } catch (error) {
+    showError(byId("error"), error);
+    state.next = null;
+  } finally {
+    state.loading = false;
+    byId("more").disabled = false;
+    renderStatus();
+    watchEnd();
+  }
+}
+
+async function runImageSearch() {
+  const generation = ++state.generation;
+  state.loading = true;
+  byId("status").textContent = t("results.searching");
+  showError(byId("error"), null);
+  const form = new FormData();
+  form.append("file", state.image);
+  try {
+    const page = await api(`/v1/search/image${query({ ...filters(), size: 48 })}`, { method: "POST", body: form });
+    if (generation !== state.generation) return;
+    Object.assign(state, { hits: page.hits, total: page.hits.length, next: null, facets: null });
+  } catch (error) {
+    if (generation !== state.generation) return;
+    Object.assign(state, { hits: [], total: 0, next: null, facets: null });
+    showError(byId("error"), error);
+  } finally {
+    if (generation === state.generation) state.loading = false;
+  }
+  render();
+}
+
+function useImage(file) {
+  if (!file) return;
+  if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
+  state.image = file;
+  state.imageUrl = URL.createObjectURL(file);
+  const preview = byId("query-image-preview");
+  preview.src = state.imageUrl;
+  preview.alt = t("search.yourPicture", { name: file.name });
+  byId("query-image").hidden = false;
+  runImageSearch();
+}
+
+function clearImage() {
+  if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
+  Object.assign(state, { image: null, imageUrl: null });
+  byId("query-image").hidden = true;
+  byId("image-file").value = "";
+  runSearch();
+}
+
+function facetLabel(name, value) {
+  if (name === "category" || name === "material") return conceptName(value);
+  return value;
+}
+
+function renderFacets() {
+  const box = clear(byId("facets"));
+  if (!state.facets) return;
+  for (const name of FACETS) {
+    const buckets = (state.facets[name] || []).map((b) => [String(b.value), b.count]);
+    const selected = state.selected[name];
+    const values = [...buckets, ...selected.filter((v) => !buckets.some(([b]) => b === v)).map((v) => [v, null])];
+    if (!values.length) continue;
+    const set = h("fieldset", { class: "facet" }, h("legend", {}, t(`facet.${name}`)));
+    values.forEach(([value, count], i) => {
+      const id = `facet-${name}-${i}`;
+      const input = h("input", { type: "checkbox", id, value, checked: selected.includes(value),
+        onchange: (event) => {
+          state.selected[name] = event.target.checked ? [...selected, value] : selected.filter((v) => v !== value);
+          runSearch({ push: true });
+        } });
+      set.append(h("label", { for: id }, input, h("span", {}, facetLabel(name, value), " ",
+        count === null ? null : h("span", { class: "count" }, `(${formatNumber(count)})`))));
+    });
+    box.append(set);
+  }
+}
+
+function renderStatus() {
+  let text;
+  if (state.loading) text = t("results.searching");
+  else if (!state.hits.length) text = t("results.none");
+  else if (state.image) text = t("results.image", { n: formatNumber(state.hits.length) });
+  else if (!state.q && !hasFilters()) text = t("results.browse", { n: formatNumber(state.total) });
+  else text = t("results.count", { n: formatNumber(state.total), shown: formatNumber(state.hits.length) });
+  byId("status").textContent = text;
+  byId("more").hidden = !state.next;
+}
+
+function render() {
+  renderStatus();
+  renderFacets();
+  byId("results").replaceChildren(...state.hits.map((hit) => assetCard(hit, { highlight: hit.highlight || {} })));
+  watchEnd();
+}
+
+function renderPeriods() {
+  const select = byId("period-preset");
+  const current = select.value;
+  const options = vocabulary().periods.map((p) => h("option", { value: p.id },
+    `${lang() === "zh" ? p.zh : p.en} (${formatYear(p.start)} – ${formatYear(p.end)})`));
+  select.replaceChildren(h("option", { value: "" }, t("filters.anyPeriod")), ...options);
+  select.value = current;
+}
+
+function wire() {
+  byId("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.q = byId("q").value.trim();
+    if (state.image) clearImage();
+    else runSearch({ push: true });
+  });
+  byId("reusable").addEventListener("change", (event) => {
+    state.reusable = event.target.checked;
+    runSearch({ push: true });
+  });
+  const applyYears = () => {
+    state.yearFrom = byId("year-from").value;
+    state.yearTo = byId("year-to").value;
+    runSearch({ push: true });
+  };
+  byId("apply-years").addEventListener("click", applyYears);
+  for (const id of ["year-from", "year-to"]) {
+    byId(id).addEventListener("keydown", (event) => {
+      if (event.key === "Enter") applyYears();
+    });
+  }
+  byId("period-preset").addEventListener("change", (event) => {
+    const period = vocabulary().periods.find((p) => p.id === event.target.value);
+    byId("year-from").value = period ? period.start : "";
+    byId("year-to").value = period && period.end !== null ? period.end : "";
+    applyYears();
+  });
+  byId("image-file").addEventListener("change", (event) => useImage(event.target.files[0]));
+  byId("clear-image").addEventListener("click", clearImage);
+  const drop = byId("image-drop");
+  drop.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    drop.classList.add("over");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("over");
+    useImage(event.dataTransfer.files[0]);
+  });
+  byId("more").addEventListener("click", loadMore);
+  window.addEventListener("popstate", () => {
+    readAddress();
+    runSearch();
+  });
+  document.addEventListener("langchange", () => {
+    renderPeriods();
+    render();
+  });
+}
+
+initPage("title.search");
+if (matchMedia("(max-width: 47.99rem)").matches) byId("filters").open = false; // results first on a phone
+renderPeriods();
+readAddress();
+wire();
+runSearch();

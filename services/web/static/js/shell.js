@@ -1,0 +1,51 @@
+// What every page shares: the language, the header's "signed in as", and shared renderings of assets.
+import { session } from "./api.js";
+import { byId, clear, h, highlighted } from "./dom.js";
+import { initLang, pick, t } from "./i18n.js";
+import { iiifPicture, picture } from "./images.js";
+
+export function initPage(titleKey) {
+  initLang();
+  const update = () => {
+    document.title = `${t(titleKey)} · 文渊 Wenyuan`;
+    const me = session.me;
+    clear(byId("who")).append(me ? t("who.signedIn", { name: me.name, institution: me.institution || me.kind }) : "");
+  };
+  update();
+  document.addEventListener("langchange", update);
+  document.addEventListener("signin", update);
+}
+
+/** The title of a record in the interface's language, with the language it is written in. */
+export function recordTitle(record) {
+  const title = pick(record.title_zh, record.title_en);
+  return title.text ? title : { text: record.object_id, lang: "" };
+}
+
+export function licenceBadge(licence) {
+  return h("span", { class: `badge ${licence.reusable ? "open" : "closed"}`, title: licence.label },
+    licence.reusable ? t("licence.reusable", { code: licence.code }) : licence.code);
+}
+
+/** A result card: thumbnail (when the tier includes one), title, holder and period, licence badge. */
+export function assetCard(hit, { highlight = {} } = {}) {
+  const record = hit.record;
+  const title = recordTitle(record);
+  const href = `/assets/${encodeURIComponent(hit.asset_id)}`;
+  const image = record.images?.[0];
+  // The IIIF service makes the picture; records indexed before images had ids are only reached by the
+  // thumbnail link (a delivery: a redirect to the stored file).
+  const thumb = !(hit.thumbnail && image) ? h("span", { class: "noimage" }, t("card.noImage"))
+    : image.id ? picture(iiifPicture(image), title.text, hit.thumbnail) : picture(hit.thumbnail, title.text);
+  const snippet = ["description_zh", "description_en", "ai.ocr_text", "title_zh", "title_en"]
+    .map((field) => highlight[field]?.[0]).find(Boolean);
+  const heading = h("a", { href, lang: title.lang || null }, title.text);
+  const period = record.period || record.date;
+  return h("li", { class: "card" },
+    h("a", { class: "thumb", href, tabindex: "-1", "aria-hidden": "true" }, thumb),
+    h("div", { class: "body" },
+      h("h3", {}, heading),
+      h("p", { class: "meta" }, [record.institution, period].filter(Boolean).join(" · ")),
+      snippet ? h("p", { class: "meta" }, highlighted(snippet)) : null,
+      licenceBadge(hit.licence)));
+}
