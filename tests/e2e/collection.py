@@ -45,6 +45,10 @@ OBJECTS: dict[str, tuple[str, str, str, str, str, str, str | None, tuple[int, in
               "restricted:institution", "institution", (640, 480)),
 }
 
+# Museum text is data, never markup: one record carries some, and the pages must show it as written.
+MARKUP = '<img src=x onerror="window.__xss = 1">Carved <b>red</b> <script>window.__xss = 2</script>lacquer'
+EXTRA: dict[str, dict[str, object]] = {"box": {"description_en": MARKUP, "creator": "<i>workshop</i> & sons"}}
+
 
 @dataclass
 class Collection:
@@ -92,6 +96,7 @@ def build(es: Elasticsearch, s3: Minio, settings: Settings, enricher: Enricher, 
                                      "has_image": True}
         if access:
             fields["access"] = access
+        fields |= EXTRA.get(name, {})
         records.append(AssetRecord.model_validate(make_asset(**fields)))
     models = Enricher(scoped, es, s3, text=enricher.text, image=enricher.image, use_ocr=False)
     enriched = models.enrich(records)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, Response, expect
 
 from tests.access import Member
-from tests.e2e.collection import Collection
+from tests.e2e.collection import MARKUP, Collection
 from tests.e2e.conftest import sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -85,3 +85,17 @@ def test_a_visitor_sees_ai_labels_as_suggestions_without_decision_buttons(page: 
     expect(panel.locator("li").first).to_contain_text("confidence")
     expect(panel.locator("meter").first).to_have_attribute("max", "1")
     expect(panel.get_by_role("button")).to_have_count(0)
+
+
+def test_markup_in_a_record_is_shown_as_text_and_never_run(page: Page, collection: Collection) -> None:
+    page.goto(collection.url("/?q=lacquer"))
+    card = page.locator("#results .card", has_text="Carved red lacquer box")
+    expect(card.locator("mark").first).to_have_text("lacquer")  # the highlight, the only element made of it
+    assert card.locator("img[src=x], script, b").count() == 0
+
+    page.goto(collection.url(f"/assets/{collection.ids['box']}"))
+
+    expect(page.locator("#record")).to_contain_text(MARKUP)
+    expect(page.locator("#record")).to_contain_text("<i>workshop</i> & sons")
+    assert page.locator("#record img, #record script, #record b, #results b").count() == 0
+    assert page.evaluate("() => window.__xss") is None

@@ -3,7 +3,7 @@
 // the caller's tier allows (and, for the others, the server's reason why not), similar items and the
 // same object held elsewhere.
 import { api, authHeaders, fetchBlob, session, showError } from "./api.js";
-import { byId, clear, h, saveBlob } from "./dom.js";
+import { byId, clear, h, safeHref, saveBlob } from "./dom.js";
 import { conceptName, formatNumber, formatYear, t } from "./i18n.js";
 import { iiifBase, iiifPicture, picture } from "./images.js";
 import { canDecide, renderLabels } from "./labels.js";
@@ -72,7 +72,7 @@ function renderAi() {
 function renderLicence() {
   const licence = asset.licence;
   clear(byId("licence")).append(licenceBadge(licence), " ",
-    licence.uri ? h("a", { href: licence.uri, rel: "license" }, licence.label) : licence.label);
+    safeHref(licence.uri) ? h("a", { href: safeHref(licence.uri), rel: "license" }, licence.label) : licence.label);
   byId("access").textContent = t("access.tier", { tier: t(`tier.${asset.access.tier}`), basis: asset.access.basis });
   byId("attribution").textContent = asset.attribution;
 }

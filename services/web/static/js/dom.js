@@ -37,6 +37,11 @@ export function clear(el) {
 
 export const byId = (id) => document.getElementById(id);
 
+/** A link target from data (a licence URI, say) only if it is http(s): never javascript: or data:. */
+export function safeHref(url) {
+  return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+}
+
 /** A search highlight ("… <em>bronze</em> …") as text with <mark> elements; nothing else is interpreted. */
 export function highlighted(fragment) {
   const out = document.createDocumentFragment();
