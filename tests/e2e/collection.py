@@ -22,7 +22,7 @@ from indexing.bulk import index_documents
 from indexing.enrich import Enricher
 from schemas.asset import AssetRecord
 from services.ingest.media import make_derivatives
-from services.settings import Settings
+from services.settings import AccessSettings, Settings
 from tests.factories import image_record, make_asset, make_image
 
 # name: (title_zh, title_en, category, materials, period, licence, access, image size)
@@ -66,6 +66,12 @@ class Collection:
         return self.base + path
 
 
+def unlimited(settings: Settings) -> AccessSettings:
+    """The public's rate limit out of the way: a browser fetches every tile and thumbnail, and the tests are not
+    about the limit."""
+    return settings.access.model_copy(update={"anonymous_rate_per_min": 1_000_000})
+
+
 def _store(s3: Minio, settings: Settings, institution: str, path: Path, work: Path) -> dict[str, object]:
     """The original and the derivatives ingestion makes, in the assets bucket; its ImageRecord."""
     record = image_record(path, None) | {"id": str(uuid.uuid4())}
@@ -84,7 +90,8 @@ def build(es: Elasticsearch, s3: Minio, settings: Settings, enricher: Enricher, 
           work: Path) -> tuple[Settings, dict[str, str], dict[str, Path], dict[str, AssetRecord]]:
     """Store, enrich and index OBJECTS for `institution` under an index prefix of its own."""
     prefix = f"test-e2e-{uuid.uuid4().hex[:8]}"
-    scoped = settings.model_copy(update={"es": settings.es.model_copy(update={"index_prefix": prefix})})
+    scoped = settings.model_copy(update={"es": settings.es.model_copy(update={"index_prefix": prefix}),
+                                         "access": unlimited(settings)})
     files, records = {}, []
     for seed, (name, (zh, en, category, material, period, licence, access, size)) in enumerate(OBJECTS.items()):
         files[name] = make_image(work / f"{name}.jpg", seed=7000 + seed, size=size)

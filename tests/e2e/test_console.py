@@ -23,6 +23,7 @@ from services.ingest.batches import staged_file_key
 from services.settings import Settings
 from services.uploader import Uploader
 from tests.access import Member, make_institution, staff_key
+from tests.e2e.collection import unlimited
 from tests.e2e.conftest import sign_in
 from tests.factories import good_rows, make_good_batch, make_image, write_manifest
 from tests.integration.live import live_gateway
@@ -46,7 +47,7 @@ def console(settings: Settings, db: Database, es: Elasticsearch, s3: Minio, brow
     with multipart uploads from 5 MiB on so that the browser sends one file in parts."""
     institution = make_institution(db, "CN-BJ", institution=f"e2e-console-{uuid.uuid4().hex[:8]}")
     ingest = settings.ingest.model_copy(update={"multipart_threshold_bytes": PART, "part_size_bytes": PART})
-    scoped = settings.model_copy(update={"ingest": ingest})
+    scoped = settings.model_copy(update={"ingest": ingest, "access": unlimited(settings)})
     try:
         with live_gateway(scoped) as base:
             yield Console(base, scoped, staff_key(db, institution, Role.CURATOR))
