@@ -60,7 +60,9 @@ def credited(es: Elasticsearch, settings: Settings, principal: Principal,
     for hit in hits:
         asset = AssetRecord.model_validate(hit["record"])
         decision = decisions[asset.asset_id]
-        out.append(hit | credit(asset, decision) | {"thumbnail": thumbnail(base, asset, decision)})
+        # The record as the contract has it now (e.g. image ids filled in for records stored before them).
+        record = asset.model_dump(mode="json", exclude={"text_vector": True, "images": {"__all__": {"vector"}}})
+        out.append(hit | credit(asset, decision) | {"thumbnail": thumbnail(base, asset, decision), "record": record})
     return out
 
 
