@@ -129,3 +129,11 @@ def image_record(path: Path, vector: list[float] | None) -> dict[str, object]:
             "mime": Image.MIME.get(im.format or "", "image/jpeg"), "width": im.width, "height": im.height,
             "mode": im.mode, "size_bytes": path.stat().st_size, "phash": str(imagehash.phash(im.convert("RGB"))),
             "thumbnail_key": f"t/{path.name}", "preview_key": f"p/{path.name}", "vector": vector}
+
+
+def stored_image(n: int, **overrides: object) -> dict[str, object]:
+    """An ImageRecord (JSON) of an image that is indexed but not stored: for tests about records, not files."""
+    record: dict[str, object] = {"sha256": f"{n:064x}", "key": f"o/{n}", "path": f"{n}.jpg", "format": "JPEG",
+                                 "mime": "image/jpeg", "width": 800, "height": 600, "mode": "RGB", "size_bytes": 1000,
+                                 "phash": "0" * 16, "thumbnail_key": f"t/{n}", "preview_key": f"p/{n}"}
+    return record | overrides

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -37,11 +34,10 @@ from services.access.db import Database, upgrade
 from services.access.policy import visibility_filter
 from services.access.principals import ANONYMOUS, Principal
 from services.access.resolve import principal_for_key
-from services.settings import Settings, process_environment
+from services.settings import Settings
 from tests.access import grant, make_institution, principal, staff_key
 from tests.bench import latency
-from tests.helpers import ROOT
-from tests.integration.live import free_port
+from tests.bench.gateway import bench_gateway
 
 N = 2000
 N_HTTP = 1000
@@ -80,32 +76,6 @@ def _principal_with_grants(db: Database) -> tuple[str, Principal]:
     return reader.key, principal(db, reader.key)
 
 
-@contextmanager
-def own_gateway() -> Iterator[str]:
-    port = free_port()
-    env = process_environment() | {"WENYUAN_ACCESS__ANONYMOUS_RATE_PER_MIN": str(10**7),
-                                   "WENYUAN_GATEWAY__PORT": str(port), "WENYUAN_LOG_LEVEL": "WARNING"}
-    uvicorn = str(Path(sys.executable).parent / "uvicorn")
-    proc = subprocess.Popen([uvicorn, "services.gateway.app:create_app", "--factory", "--host", "127.0.0.1",
-                             "--port", str(port), "--no-access-log", "--log-level", "warning"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/healthz", timeout=2).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the benchmark's gateway did not start") from None
-                time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def measure(settings: Settings) -> str:
     upgrade(settings.db)
     db = Database(settings.db)
@@ -132,7 +102,7 @@ def measure(settings: Settings) -> str:
         rows.append(f"| {name} | {p50:.3f} | {p95:.3f} | {p99:.3f} |")
 
     _log("per request through a gateway of the benchmark's own")
-    with own_gateway() as base, httpx.Client(base_url=base, timeout=30) as client:
+    with bench_gateway() as (base, _), httpx.Client(base_url=base, timeout=30) as client:
         for name, url, headers in (("`GET /v1/me` with the key (middleware: resolve, limit, headers)", "/v1/me",
                                     {"Authorization": f"Bearer {key}"}),
                                    ("`GET /v1/me` without a key (anonymous: limit by address)", "/v1/me", {}),

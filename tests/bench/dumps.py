@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import random
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import zlib
@@ -43,9 +41,9 @@ from services.access.policy import visibility_filter
 from services.access.principals import ANONYMOUS
 from services.dumps import EXCLUDES
 from services.oai.harvest import SORT
-from services.settings import PROJECT_ROOT, Settings, process_environment
+from services.settings import Settings
+from tests.bench.gateway import bench_gateway
 from tests.factories import make_asset
-from tests.integration.live import free_port
 
 PREFIX = "bench-dumps"
 SIZES = {100_000: PREFIX, 10_000: f"{PREFIX}-10k"}
@@ -128,11 +126,6 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def _cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, clock ticks of 10 ms
-
-
 @dataclass
 class Sampler:
     pid: int
@@ -158,48 +151,9 @@ class Sampler:
         return max(self.samples, default=0)
 
 
-@contextlib.contextmanager
-def gateway(settings: Settings, prefix: str) -> Iterator[tuple[str, int]]:
+def gateway(settings: Settings, prefix: str) -> contextlib.AbstractContextManager[tuple[str, int]]:
     """A gateway process of its own on `prefix`, started as deploy/local starts one; (base URL, pid)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = process_environment() | {"WENYUAN_ES__INDEX_PREFIX": prefix, "WENYUAN_GATEWAY__PORT": str(port),
-                                   "WENYUAN_GATEWAY__PUBLIC_URL": base, "WENYUAN_MODELS__IMAGE_ENCODER": "none",
-                                   "WENYUAN_ACCESS__ANONYMOUS_RATE_PER_MIN": "1000000"}
-    uvicorn = str(Path(sys.executable).parent / "uvicorn")
-    # Its log goes to a file: a pipe nobody reads would fill up and block the gateway mid-benchmark.
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen([uvicorn, "services.gateway.app:create_app", "--factory", "--host", "127.0.0.1",
-                                 "--port", str(port), "--no-access-log", "--log-level", "warning"],
-                                env=env, cwd=PROJECT_ROOT, stdout=log, stderr=log)
-        try:
-            deadline = time.monotonic() + 120
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                        break
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"the bench gateway did not start: {log.read()[-2000:].decode()}")
-                time.sleep(0.2)
-            _quiet(proc.pid)  # its start-up work (loading the text encoder in the background) is done
-            yield base, proc.pid
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-
-
-def _quiet(pid: int, idle_s: float = 3.0, timeout_s: float = 180.0) -> None:
-    """Wait until the process has used under 5% of a core for `idle_s` seconds."""
-    deadline, idle_since, last = time.monotonic() + timeout_s, time.monotonic(), _cpu_s(pid)
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        now = _cpu_s(pid)
-        if now - last > 0.025:
-            idle_since = time.monotonic()
-        last = now
-        if time.monotonic() - idle_since >= idle_s:
-            return
+    return bench_gateway(prefix)
 
 
 # ---------- measurements ----------

@@ -48,12 +48,11 @@ from indexing.client import make_client as make_es_client
 from services.access.principals import ANONYMOUS
 from services.iiif.delivery import find_image
 from services.ingest.media import make_derivatives
-from services.settings import Settings, process_environment
+from services.settings import Settings
 from services.storage import get_bytes
 from services.storage import make_client as make_s3_client
+from tests.bench.gateway import bench_gateway
 from tests.factories import image_record, make_asset
-from tests.helpers import ROOT
-from tests.integration.live import free_port
 
 SIZE = (4000, 3000)
 TILE = 512
@@ -128,46 +127,11 @@ def _timed(label: str, items: Sequence[object], call: Callable[[object], None], 
     return Run(label, len(items), time.perf_counter() - start, latencies, note)
 
 
-def _cpu_ticks(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
 @contextmanager
 def gateway(settings: Settings, prefix: str) -> Iterator[str]:
     """The production app in its own uvicorn process, on this run's index prefix; stopped afterwards."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = process_environment() | {"WENYUAN_ES__INDEX_PREFIX": prefix, "WENYUAN_GATEWAY__PORT": str(port),
-                                   "WENYUAN_GATEWAY__PUBLIC_URL": base,
-                                   "WENYUAN_ACCESS__ANONYMOUS_RATE_PER_MIN": "100000000",
-                                   "WENYUAN_MODELS__IMAGE_ENCODER": "none"}
-    uvicorn = str(Path(sys.executable).parent / "uvicorn")
-    proc = subprocess.Popen([uvicorn, "services.gateway.app:create_app", "--factory", "--host", "127.0.0.1",
-                             "--port", str(port), "--no-access-log"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"the bench gateway did not start on {base}")
-            time.sleep(0.2)
-        before = _cpu_ticks(proc.pid)  # the text encoder loads in the background at start: let it finish
-        for _ in range(60):
-            time.sleep(1)
-            now = _cpu_ticks(proc.pid)
-            if now - before < 5:
-                break
-            before = now
+    with bench_gateway(prefix) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 WRK_SCRIPT = """

@@ -20,16 +20,10 @@ from schemas.access import Role
 from services.access.db import Database
 from services.settings import Settings
 from tests.access import make_institution, staff_key
-from tests.factories import make_asset
+from tests.factories import make_asset, stored_image
 from tests.helpers import assert_problem
 
 URL = "/v1/dumps/records.ndjson.gz"
-
-
-def _image(n: int) -> dict[str, object]:
-    return {"sha256": f"{n:064x}", "key": f"o/{n}", "path": f"{n}.jpg", "format": "JPEG", "mime": "image/jpeg",
-            "width": 800, "height": 600, "mode": "RGB", "size_bytes": 1000, "phash": "0" * 16,
-            "thumbnail_key": f"t/{n}", "preview_key": f"p/{n}"}
 
 
 @dataclass
@@ -68,7 +62,7 @@ def world(settings: Settings, es: Elasticsearch) -> Iterator[World]:
     }
     docs = {name: make_asset(object_id=f"D-{n}", institution=inst, licence=licence, title_en=f"Object {name}",
                              region="CN-BJ" if inst == holder else "GB-LND",
-                             images=[_image(2 * n), _image(2 * n + 1)], has_image=True, **fields)
+                             images=[stored_image(2 * n), stored_image(2 * n + 1)], has_image=True, **fields)
             for n, (name, (inst, licence, fields)) in enumerate(specs.items())}
     scoped = settings.model_copy(update={
         "es": settings.es.model_copy(update={"index_prefix": f"test-dumps-{suffix}"}),

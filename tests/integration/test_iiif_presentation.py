@@ -18,18 +18,17 @@ from services.access.db import Database
 from services.gateway.app import create_app
 from services.settings import Settings
 from tests.access import app_key, grant, make_institution, staff_key
-from tests.factories import make_asset
+from tests.factories import make_asset, stored_image
 from tests.helpers import assert_problem
 from tests.iiif_schema import assert_valid_presentation
 
+
+def image_of(n: int) -> dict[str, object]:
+    return stored_image(n, id=str(uuid.uuid4()), label="正面", width=1200, height=900)
+
+
 PROBLEMS = "https://wenyuan.dev/problems/"
 MEDIA_TYPE = 'application/ld+json;profile="http://iiif.io/api/presentation/3/context.json"'
-
-
-def _image(n: int) -> dict[str, object]:
-    return {"id": str(uuid.uuid4()), "sha256": f"{n:064x}", "key": f"o/{n}", "path": f"{n}.jpg", "label": "正面",
-            "format": "JPEG", "mime": "image/jpeg", "width": 1200, "height": 900, "mode": "RGB", "size_bytes": 1000,
-            "phash": "0" * 16, "thumbnail_key": f"t/{n}", "preview_key": f"p/{n}"}
 
 
 @dataclass
@@ -54,10 +53,10 @@ def world(settings: Settings, es: Elasticsearch) -> Iterator[World]:
     other = make_institution(db, "CN-BJ", institution=f"iiif-b-{suffix}")
     batch = f"b-iiif-{suffix}"
     specs = {  # name → (institution, batch, licence, overrides)
-        "open": (holder, batch, "CC0", {"images": [_image(1)], "has_image": True}),
-        "in copyright": (holder, batch, "InC", {"images": [_image(2)], "has_image": True}),
+        "open": (holder, batch, "CC0", {"images": [image_of(1)], "has_image": True}),
+        "in copyright": (holder, batch, "InC", {"images": [image_of(2)], "has_image": True}),
         "no image": (holder, batch, "CC-BY-4.0", {"title_zh": None}),
-        "restricted": (holder, batch, "restricted:institution", {"images": [_image(3)], "has_image": True}),
+        "restricted": (holder, batch, "restricted:institution", {"images": [image_of(3)], "has_image": True}),
         "withdrawn": (holder, batch, "CC0", {"deleted_at": "2026-01-01T00:00:00Z"}),
         "elsewhere": (other, f"b-other-{suffix}", "CC0", {}),
     }
@@ -159,7 +158,7 @@ def test_an_invisible_asset_is_a_404_with_the_same_body_as_a_missing_one(world: 
     assert {b["title"] for b in bodies} == {"Asset not found"}
 
 
-def test_staff_of_the_holder_see_its_restricted_assets_manifest_without_rights_but_with_the_image(
+def test_staff_of_the_holder_see_its_restricted_assets_manifest_without_rights_but_with_theimage_of(
     world: World
 ) -> None:
     doc = _manifest(world, "restricted", world.staff)

@@ -23,7 +23,7 @@ from schemas.access import GranteeKind, GrantScope, Role, Tier
 from services.access.db import Database
 from services.settings import Settings
 from tests.access import app_key, grant, make_institution, staff_key
-from tests.factories import make_asset
+from tests.factories import make_asset, stored_image
 from tests.integration.live import live_gateway
 from tests.oai_xml import NS, Validated, error_code, valid
 
@@ -35,12 +35,6 @@ with warnings.catch_warnings():  # Sickle 0.7's regexes are not raw strings: a w
 
 PAGE = 3
 RDF_RESOURCE = f"{{{NS['rdf']}}}resource"
-
-
-def _image(n: int) -> dict[str, object]:
-    return {"sha256": f"{n:064x}", "key": f"o/{n}", "path": f"{n}.jpg", "format": "JPEG", "mime": "image/jpeg",
-            "width": 800, "height": 600, "mode": "RGB", "size_bytes": 1000, "phash": "0" * 16,
-            "thumbnail_key": f"t/{n}", "preview_key": f"p/{n}"}
 
 
 @dataclass
@@ -114,7 +108,7 @@ def world(settings: Settings, es: Elasticsearch) -> Iterator[World]:
     for n, (name, (inst, licence, changed, fields)) in enumerate(specs.items()):
         docs[name] = make_asset(object_id=f"OAI-{n}", institution=inst, licence=licence, changed_at=changed,
                                 ingested_at=changed, region="CN-BJ" if inst == holder else "GB-LND",
-                                title_en=f"Object {name}", images=[_image(2 * n), _image(2 * n + 1)],
+                                title_en=f"Object {name}", images=[stored_image(2 * n), stored_image(2 * n + 1)],
                                 has_image=True, **fields)
     scoped = settings.model_copy(update={
         "es": settings.es.model_copy(update={"index_prefix": f"test-oai-{suffix}"}),

@@ -10,7 +10,8 @@ from pathlib import Path
 from services.settings import process_environment
 from tests.helpers import ROOT
 
-SERVICES = ["elasticsearch", "s3", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "gateway"]
+SERVICES = ["elasticsearch", "s3", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "postgres",
+            "gateway"]
 
 
 def _stack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -27,7 +28,7 @@ def test_status_lists_every_service_ready_with_version_url_and_pid() -> None:
     for name, (_, state, *version, url, pid) in rows.items():
         assert state == "ready", name
         assert version and (version[-1][0].isdigit() or version[-1].startswith("v")), (name, version)
-        assert url.startswith("http://127.0.0.1:"), (name, url)
+        assert url.split("://")[0] in {"http", "postgresql"} and "://127.0.0.1:" in url, (name, url)  # loopback only
         assert pid.isdigit() and Path(f"/proc/{pid}").exists(), (name, pid)
 
 
