@@ -20,7 +20,7 @@ import io
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +36,8 @@ from indexing.encoders.base import info
 from indexing.labels import apply_decisions, decisions_for
 from indexing.ocr import OcrEngine, ocr_engine
 from indexing.periods import period_record
-from schemas.asset import AIRecord, AssetRecord, EncoderInfo, ImageRecord, LabelKind
+from indexing.terms import default_analyzer
+from schemas.asset import AIRecord, AssetRecord, EncoderInfo, ImageRecord, LabelKind, SearchTerms
 from schemas.taxonomy import category_for, material_ids
 from services.settings import Settings
 from services.storage import get_bytes
@@ -46,23 +47,40 @@ log = logging.getLogger(__name__)
 # The text a text vector is made of. The category is left out on purpose: it is what the
 # classifier predicts, and it is a facet anyway.
 TEXT_FIELDS = ("title_zh", "title_en", "original_title", "description_zh", "description_en", "creator", "period")
+TITLE_FIELDS = ("title_zh", "title_en", "original_title")  # the title vector and the title tokens
+# The rest of the searchable text, for the text tokens (materials are added as a list).
+TERM_TEXT_FIELDS = ("description_zh", "description_en", "creator", "period", "provenance")
 OCR_MIN_CONFIDENCE = 0.5  # an AI category label must be at least this sure to send an asset to OCR
 
 
 def derive(asset: AssetRecord) -> AssetRecord:
-    """Fields derived from curator data by vocabularies alone (no models)."""
+    """Fields derived from curator data by vocabularies and text analysis alone (no models)."""
     category = category_for(asset.category)
     return asset.model_copy(update={
         "period_norm": period_record(asset.period, asset.date),
         "category_ids": [category] if category else [],
         "material_ids": material_ids(asset.materials),
+        "terms": search_terms(asset),
     })
+
+
+def search_terms(asset: AssetRecord) -> SearchTerms:
+    analyzer = default_analyzer()
+    titles = [getattr(asset, name) for name in TITLE_FIELDS]
+    texts = [getattr(asset, name) for name in TERM_TEXT_FIELDS] + list(asset.materials)
+    keys = [k for t in titles if (k := analyzer.title_key(t))]
+    return SearchTerms(title=analyzer.field(*titles), text=analyzer.field(*texts), title_keys=list(dict.fromkeys(keys)))
 
 
 def embedding_text(asset: AssetRecord) -> str:
     parts = [getattr(asset, name) for name in TEXT_FIELDS]
     parts.append(" ".join(asset.materials))
     return "\n".join(p for p in parts if p)
+
+
+def title_text(asset: AssetRecord) -> str:
+    """What the title vector is made of: the titles, each on its line ('' when the record has none)."""
+    return "\n".join(dict.fromkeys(t for name in TITLE_FIELDS if (t := getattr(asset, name))))
 
 
 def _load_image(s3: Minio, bucket: str, key: str) -> Image.Image | None:
@@ -117,7 +135,9 @@ class Enricher:
         if not assets:
             return []
         text_info, image_info = self.encoders["text"], self.encoders["image"]
-        text_vectors = self._text_vectors(assets, text_info)
+        text_vectors = [v or [] for v in self._text_vectors(assets, text_info, "text_vector", embedding_text,
+                                                            skip_empty=False)]
+        title_vectors = self._text_vectors(assets, text_info, "title_vector", title_text)
         images = [self._image_vectors(a, image_info) for a in assets]
         subjects = [Subject(a.asset_id, tv, next((im.vector for im in ims if im.vector), None))
                     for a, tv, ims in zip(assets, text_vectors, images, strict=True)]
@@ -125,25 +145,30 @@ class Enricher:
             labels = self.classifier.labels(subjects)
         now = datetime.now(UTC)
         out = []
-        for asset, vector, ims, asset_labels in zip(assets, text_vectors, images, labels, strict=True):
+        for asset, vector, title_vector, ims, asset_labels in zip(assets, text_vectors, title_vectors, images, labels,
+                                                                  strict=True):
             previous = asset.ai or AIRecord()
             ai = AIRecord(text_encoder=text_info, image_encoder=image_info, labels=asset_labels, enriched_at=now,
                           ocr_text=previous.ocr_text, ocr_engine=previous.ocr_engine,
                           ocr_confidence=previous.ocr_confidence)
-            enriched = asset.model_copy(update={"text_vector": vector, "images": ims, "ai": ai})
+            enriched = asset.model_copy(update={"text_vector": vector, "title_vector": title_vector, "images": ims,
+                                                "ai": ai})
             out.append(self._read_text(enriched))
         return self._apply_decisions(out)
 
-    def _text_vectors(self, assets: Sequence[AssetRecord], encoder: EncoderInfo | None) -> list[list[float]]:
-        reuse = [a.text_vector if a.text_vector and a.ai and a.ai.text_encoder == encoder else None
-                 for a in assets]
-        todo = [i for i, v in enumerate(reuse) if v is None]
+    def _text_vectors(self, assets: Sequence[AssetRecord], encoder: EncoderInfo | None, field: str,
+                      text: Callable[[AssetRecord], str], *, skip_empty: bool = True) -> list[list[float] | None]:
+        """One vector of `field` per asset: reused when the same encoder made it, else encoded from `text`
+        (None for an asset with no such text, e.g. no title, when `skip_empty`)."""
+        same = [bool(a.ai and a.ai.text_encoder == encoder) for a in assets]
+        out: list[list[float] | None] = [getattr(a, field) if s and getattr(a, field) else None
+                                         for a, s in zip(assets, same, strict=True)]
+        todo = [i for i, v in enumerate(out) if v is None and (text(assets[i]) or not skip_empty)]
         with self.timed("text", len(todo)):
-            fresh = self.text.encode([embedding_text(assets[i]) for i in todo],
-                                     batch_size=self.settings.models.batch_size)
+            fresh = self.text.encode([text(assets[i]) for i in todo], batch_size=self.settings.models.batch_size)
         for i, vector in zip(todo, fresh, strict=True):
-            reuse[i] = [round(float(x), 6) for x in vector]
-        return [v for v in reuse if v is not None]
+            out[i] = [round(float(x), 6) for x in vector]
+        return out
 
     def _image_vectors(self, asset: AssetRecord, encoder: EncoderInfo | None) -> list[ImageRecord]:
         if self.image is None:  # image vectors turned off

@@ -31,10 +31,12 @@ from schemas.asset import AssetRecord, EncoderInfo
 from services.settings import SearchSettings
 
 _RAW = {"raw": {"type": "keyword", "ignore_above": 512}}
-_TEXT = {
+_TEXT: dict[str, dict[str, Any]] = {
     "text_zh": {"type": "text", "analyzer": ZH_ANALYZER, "fields": _RAW},
     "text_en": {"type": "text", "analyzer": EN_ANALYZER, "fields": _RAW},
     "text": {"type": "text", "analyzer": "standard", "fields": _RAW},
+    # Tokens analysed in Python (indexing/terms.py): split on spaces, nothing else.
+    "terms": {"type": "text", "analyzer": "whitespace"},
 }
 
 

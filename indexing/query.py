@@ -15,18 +15,32 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from indexing.bridge import Bridge, default_bridge
+from indexing.terms import CJK, Analyzer, default_analyzer
+
 RRF_K = 60  # the constant of reciprocal-rank fusion (Cormack et al. 2009)
 
 # Fields BM25 searches, with boosts; each language analysed by its own analyzer (indexing/analysis.py).
 KEYWORD_FIELDS = ["title_zh^3", "title_en^3", "original_title^2", "description_zh", "description_en",
                   "creator^2", "period", "provenance", "ai.ocr_text^0.5"]
 MINIMUM_SHOULD_MATCH = "2<70%"  # up to 2 terms: all; more: 70 % of them
+# The pre-analysed fields (indexing/terms.py): jieba words and Snowball stems, folded to simplified script.
+TERM_FIELDS = ["terms.title^3", "terms.text"]
+ANALYSED_BOOST = 1.0  # the analysed fields against the server-analysed ones (CJK bigrams, unstemmed English)
+SERVER_ANALYSED_BOOST = 0.5
+# A query that is a record's title, exactly (after folding): that record first. The clause is named, so fusion
+# can tell the bonus from BM25's own score (services/search.py).
+EXACT_TITLE = "exact_title"
+EXACT_TITLE_BOOST = 100.0
+# Fields the translated query of the bridge leg is matched in: the analysed fields, and for Chinese words also the
+# server's bigram fields as phrases (船 finds 帆船, which jieba keeps as one word).
+BRIDGE_PHRASE_FIELDS = ["title_zh^3", "original_title^2", "description_zh"]
 HIGHLIGHT_FIELDS = ["title_zh", "title_en", "description_zh", "description_en", "ai.ocr_text"]
 # Facets: name → field. Counts come from the same filtered query as the hits.
 FACETS = {"category": "category_ids", "material": "material_ids", "institution": "institution", "region": "region",
           "department": "department", "licence": "licence.code", "reusable": "licence.reusable",
           "has_image": "has_image", "period": "period_norm.period_id"}
-SOURCE_EXCLUDES = ["text_vector", "images.vector"]
+SOURCE_EXCLUDES = ["text_vector", "title_vector", "terms", "images.vector"]  # vectors and search-only fields
 
 
 class Mode(StrEnum):
@@ -79,14 +93,59 @@ def filter_clause(filters: Filters, visibility: dict[str, Any] | None) -> list[d
     return filters.clauses() + ([visibility] if visibility else [])
 
 
-def keyword_query(q: str | None, filters: Filters, visibility: dict[str, Any] | None) -> dict[str, Any]:
-    must: list[dict[str, Any]] = []
-    if q:
-        # Most of a longer query's terms must match in one field: otherwise one shared character (元 of
-        # 开元通宝 in a record dated 元) is a keyword match, and fusion ranks it above the right answer.
-        must.append({"multi_match": {"query": q, "fields": KEYWORD_FIELDS, "type": "best_fields",
-                                     "tie_breaker": 0.3, "minimum_should_match": MINIMUM_SHOULD_MATCH}})
-    return {"bool": {"must": must or [{"match_all": {}}], "filter": filter_clause(filters, visibility)}}
+def text_match(q: str, analyzer: Analyzer | None = None) -> dict[str, Any]:
+    """BM25 in one language: the pre-analysed fields (words, stems, folded script) or the server's own analysis.
+
+    Most of a longer query's terms must match in one field: otherwise one shared character (元 of 开元通宝 in
+    a record dated 元) is a keyword match, and fusion ranks it above the right answer.
+    """
+    analyzer = analyzer or default_analyzer()
+    legs: list[dict[str, Any]] = [{"multi_match": {"query": q, "fields": KEYWORD_FIELDS, "type": "best_fields",
+                                                   "tie_breaker": 0.3, "minimum_should_match": MINIMUM_SHOULD_MATCH,
+                                                   "boost": SERVER_ANALYSED_BOOST}}]
+    if tokens := analyzer.tokens(q):
+        legs.append({"multi_match": {"query": " ".join(tokens), "fields": TERM_FIELDS, "type": "best_fields",
+                                     "tie_breaker": 0.3, "minimum_should_match": MINIMUM_SHOULD_MATCH,
+                                     "boost": ANALYSED_BOOST}})
+    return {"bool": {"should": legs, "minimum_should_match": 1}}
+
+
+def exact_title(q: str, analyzer: Analyzer | None = None) -> dict[str, Any] | None:
+    key = (analyzer or default_analyzer()).title_key(q)
+    return {"term": {"terms.title_keys": {"value": key, "boost": EXACT_TITLE_BOOST, "_name": EXACT_TITLE}}} \
+        if key else None
+
+
+def keyword_query(q: str | None, filters: Filters, visibility: dict[str, Any] | None,
+                  analyzer: Analyzer | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"must": [text_match(q, analyzer)] if q else [{"match_all": {}}],
+                            "filter": filter_clause(filters, visibility)}
+    if q and (exact := exact_title(q, analyzer)):
+        body["should"] = [exact]
+    return {"bool": body}
+
+
+def bridge_query(q: str, filters: Filters, visibility: dict[str, Any] | None, analyzer: Analyzer | None = None,
+                 bridge: Bridge | None = None) -> dict[str, Any] | None:
+    """The query translated both ways (indexing/bridge.py): each source word one group of alternatives, most
+    groups required. None when nothing in the query has a translation."""
+    analyzer = analyzer or default_analyzer()
+    bridge = bridge or default_bridge()
+    folded = analyzer.fold(q)
+    en = analyzer.stems(analyzer.en_words(CJK.sub(" ", folded)))
+    groups: list[dict[str, Any]] = []
+    for alternatives in bridge.to_en(analyzer.zh_words(folded)):  # Chinese words → English stems
+        groups.append({"bool": {"should": [
+            {"multi_match": {"query": " ".join(p), "fields": TERM_FIELDS, "operator": "and"}} for p in alternatives]}})
+    for alternatives in bridge.to_zh(en):  # English stems → Chinese words
+        groups.append({"bool": {"should": [
+            clause for p in alternatives for clause in (
+                {"multi_match": {"query": " ".join(p), "fields": TERM_FIELDS, "operator": "and"}},
+                {"multi_match": {"query": "".join(p), "fields": BRIDGE_PHRASE_FIELDS, "type": "phrase"}})]}})
+    if not groups:
+        return None
+    return {"bool": {"should": groups, "minimum_should_match": MINIMUM_SHOULD_MATCH,
+                     "filter": filter_clause(filters, visibility)}}
 
 
 def knn_clause(field_name: str, vector: Sequence[float], k: int, num_candidates: int, filters: Filters,

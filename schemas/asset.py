@@ -120,6 +120,26 @@ class AIRecord(BaseModel):
     enriched_at: datetime | None = Field(None, description="When these were derived.")
 
 
+TERMS: dict[str, Any] = {"es": "terms"}  # pre-analysed tokens, indexed with the whitespace analyzer
+
+
+class SearchTerms(BaseModel):
+    """The record's text analysed in the pipeline (indexing/terms.py), matched by the same analysis of a query.
+
+    Chinese words (folded to simplified script, segmented by jieba) and English Snowball stems, space-separated.
+    """
+
+    title: str | None = Field(None, json_schema_extra=TERMS, description="Tokens of the titles (zh, en, original).")
+    text: str | None = Field(None, json_schema_extra=TERMS,
+                             description="Tokens of the descriptions, creator, period, provenance and materials.")
+    title_keys: list[str] = Field(default_factory=list, description="Each title normalised for exact matching "
+                                  "(folded, lowercased, without punctuation or spaces).")
+
+
+# What a record as the API shows it leaves out: vectors and the search-only fields derived from the text.
+SEARCH_ONLY_FIELDS = frozenset({"text_vector", "title_vector", "terms"})
+
+
 class AssetRecord(ManifestRow):
     asset_id: str = Field(description="uuid5 of institution and object id, hex.")
     institution: str = Field(description="Id of the holding institution.")
@@ -133,7 +153,12 @@ class AssetRecord(ManifestRow):
     material_ids: list[str] = Field(default_factory=list, description="Taxonomy materials: the curator's "
                                     "materials through schemas/taxonomy.json, plus AI labels a curator accepted.")
     text_vector: list[float] | None = Field(None, json_schema_extra=vector_hint("text"),
-                                            description="Text embedding of titles and descriptions (ai.text_encoder).")
+                                            description="Text embedding of the whole record: titles, descriptions, "
+                                                        "creator, period, materials (ai.text_encoder).")
+    title_vector: list[float] | None = Field(None, json_schema_extra=vector_hint("text"),
+                                             description="Text embedding of the titles alone (ai.text_encoder): a "
+                                                         "short title is not drowned by a long description.")
+    terms: SearchTerms | None = Field(None, description="Pre-analysed text for keyword search (indexing/terms.py).")
     ai: AIRecord | None = Field(None, description="Model-derived data: encoders, labels, OCR.")
     ingested_at: datetime = Field(description="When this version of the record was stored.")
     changed_at: datetime = Field(None, validate_default=True,  # None: ingested_at
@@ -142,6 +167,13 @@ class AssetRecord(ManifestRow):
     deleted_at: datetime | None = Field(None, description="When the holder withdrew it; a withdrawn record is a "
                                                           "tombstone that no search returns (OAI-PMH reports it "
                                                           "deleted).")
+
+    def public_view(self, *, ai: bool = True) -> dict[str, Any]:
+        """The record as the API shows it: without vectors and search-only fields (and without `ai` if asked)."""
+        exclude: dict[str, Any] = {**dict.fromkeys(SEARCH_ONLY_FIELDS, True), "images": {"__all__": {"vector"}}}
+        if not ai:
+            exclude["ai"] = True
+        return self.model_dump(mode="json", exclude=exclude)
 
     @model_validator(mode="before")
     @classmethod

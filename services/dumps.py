@@ -31,13 +31,12 @@ from services.settings import Settings
 EXCLUDES = [*SOURCE_EXCLUDES, "ai"]
 GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate stream
 FILENAME = "records.ndjson.gz"
-RECORD_EXCLUDES: dict[str, Any] = {"ai": True, "text_vector": True, "images": {"__all__": {"vector"}}}
 
 
 def line(asset: AssetRecord, decision: Decision, base: str) -> dict[str, Any]:
     """One record as a dump line."""
     entry = credit(asset, decision)
-    return {"asset_id": asset.asset_id, "record": asset.model_dump(mode="json", exclude=RECORD_EXCLUDES),
+    return {"asset_id": asset.asset_id, "record": asset.public_view(ai=False),
             "licence": entry["licence"].model_dump(mode="json"), "attribution": entry["attribution"],
             "access": entry["access"].model_dump(mode="json"),
             "media": [m.model_dump(mode="json") for m in media_links(base, asset, decision)]}

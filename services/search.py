@@ -27,21 +27,23 @@ from elasticsearch import Elasticsearch, NotFoundError
 from indexing.aliases import assets_alias
 from indexing.encoders import Encoder, image_encoder, text_encoder
 from indexing.encoders.base import TextToImageEncoder
+from indexing.fusion import Fused, LegHit, fuse
 from indexing.query import (
     HIGHLIGHT_FIELDS,
     SOURCE_EXCLUDES,
     Filters,
     Mode,
     Sort,
+    bridge_query,
     facet_aggs,
     facet_counts,
     keyword_query,
     knn_clause,
-    rrf,
 )
 from services.settings import Settings
 
 PIT_KEEP_ALIVE = "5m"
+EXPIRED = "the cursor has expired (a search stays open 5 minutes after each page); start the search again"
 
 
 class CursorError(ValueError):
@@ -70,10 +72,11 @@ class Cursor:
     offset: int = 0  # position in the fused / semantic window
     after: list[Any] | None = None  # search_after of the keyword leg (keyword mode, or the hybrid tail)
     tail: bool = False  # hybrid: the fused window is walked, the keyword tail goes on
+    total: int = 0  # the first page's total, handed on to the next pages
 
     def encode(self) -> str:
         raw = json.dumps({"v": 1, "pit": self.pit, "fp": self.fingerprint, "o": self.offset, "a": self.after,
-                          "t": self.tail})
+                          "t": self.tail, "n": self.total})
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
@@ -87,7 +90,7 @@ class Cursor:
                 raise TypeError("after")
             return cls(pit=str(data["pit"]) if data["pit"] else None, fingerprint=str(data["fp"]),
                        offset=int(data["o"]), after=after,
-                       tail=bool(data["t"]))
+                       tail=bool(data["t"]), total=int(data.get("n", 0)))
         except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, CursorError):
                 raise
@@ -149,7 +152,7 @@ class Searcher:
         """The cursor of the next page, opening the point in time it will read from if none is open yet."""
         if state.pit is None:
             state.pit = self.es.open_point_in_time(index=self.index, keep_alive=PIT_KEEP_ALIVE)["id"]
-        return Cursor(state.pit, state.fingerprint, **position).encode()
+        return Cursor(state.pit, state.fingerprint, total=state.total, **position).encode()
 
     def _close(self, state: Cursor) -> None:
         """The walk is over: free the point in time now rather than when it expires."""
@@ -181,16 +184,44 @@ class Searcher:
                                    "fragment_size": 120}
         return dict(self.es.search(**params))
 
-    def _semantic(self, query: Query, state: Cursor, k: int, visibility: dict[str, Any] | None, *,
-                  images: bool = False) -> dict[str, Any]:
-        """The top k by vector similarity to the query (text vectors, or image vectors through CLIP): ids only."""
-        if images and (clip := self.text_to_image) is not None:
-            field_name, vector = "images.vector", clip.encode_text([query.q or ""])[0]
-        else:
-            field_name, vector = "text_vector", self.text.encode([query.q or ""])[0]
-        knn = knn_clause(field_name, vector, k, self.settings.search.num_candidates, query.filters, visibility)
-        return dict(self.es.search(knn=knn, size=k, source=False, sort=[{"_score": "desc"}, {"asset_id": "asc"}],
-                                   **self._target(state)))
+    def _query_vectors(self, query: Query) -> dict[str, list[float]]:
+        """The query's vectors for the kNN legs: the text encoder's (title and text legs) and CLIP's (image leg)."""
+        vectors = {"text": [float(x) for x in self.text.encode([query.q or ""])[0]]}
+        if (clip := self.text_to_image) is not None:
+            vectors["image"] = [float(x) for x in clip.encode_text([query.q or ""])[0]]
+        return vectors
+
+    def _leg_bodies(self, query: Query, state: Cursor, visibility: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+        """One search body per leg of a semantic or hybrid window: ids and scores only."""
+        window, candidates = self.settings.search.semantic_window, self.settings.search.num_candidates
+        vectors = self._query_vectors(query)
+        common = {"size": window, "_source": False, **self._target(state)}
+        bodies = {leg: common | {"knn": knn_clause(f, vectors[v], window, candidates, query.filters, visibility)}
+                  for leg, f, v in (("title", "title_vector", "text"), ("text", "text_vector", "text"),
+                                    ("image", "images.vector", "image")) if v in vectors}
+        if query.mode is Mode.HYBRID and query.q:
+            bodies["keyword"] = common | {"query": keyword_query(query.q, query.filters, visibility),
+                                          "track_total_hits": True}
+            if bridged := bridge_query(query.q, query.filters, visibility):
+                bodies["bridge"] = common | {"query": bridged}
+        return bodies
+
+    def _msearch(self, state: Cursor, bodies: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], int]:
+        """The legs in one round trip; each response by leg name, and the slowest leg's time."""
+        searches: list[dict[str, Any]] = []
+        for body in bodies.values():
+            body = dict(body)
+            header = {"index": body.pop("index")} if "index" in body else {}
+            searches += [header, body]
+        responses = self.es.msearch(searches=searches)["responses"]
+        out = {}
+        for leg, resp in zip(bodies, responses, strict=True):
+            if "error" in resp:
+                if resp.get("status") == 404:  # the PIT expired or was closed
+                    raise CursorError(EXPIRED)
+                raise RuntimeError(f"search leg {leg} failed: {resp['error']}")
+            out[leg] = resp
+        return out, max((int(r["took"]) for r in out.values()), default=0)
 
     def _hydrate(self, query: Query, state: Cursor, ids: list[str], visibility: dict[str, Any] | None
                  ) -> tuple[dict[str, dict[str, Any]], int]:
@@ -232,8 +263,7 @@ class Searcher:
                 self._close(state)
             return page
         except NotFoundError as exc:  # the PIT expired or was closed
-            raise CursorError("the cursor has expired (a search stays open 5 minutes after each page); "
-                              "start the search again") from exc
+            raise CursorError(EXPIRED) from exc
 
     def _keyword_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,
                       first: bool) -> Page:
@@ -250,44 +280,30 @@ class Searcher:
         return Page(hits, resp["hits"]["total"]["value"], facets, nxt, took)
 
     def _window(self, query: Query, state: Cursor, visibility: dict[str, Any] | None
-                ) -> tuple[list[str], dict[str, dict[str, Any]], int, int]:
-        """The ranked ids of the semantic or hybrid window, each with its score and ranks, ES time, and
-        the number of keyword matches (hybrid; 0 otherwise)."""
-        window = self.settings.search.semantic_window
-        semantic = self._semantic(query, state, window, visibility)
-        took = int(semantic["took"])
-        legs = {"semantic": [h["_id"] for h in semantic["hits"]["hits"]]}
-        if self.text_to_image is not None:
-            pictures = self._semantic(query, state, window, visibility, images=True)
-            took += int(pictures["took"])
-            legs["image"] = [h["_id"] for h in pictures["hits"]["hits"]]
-        if query.mode is Mode.SEMANTIC and len(legs) == 1:
-            return legs["semantic"], {h["_id"]: {"score": h["_score"], "ranks": {"semantic": r}}
-                                      for r, h in enumerate(semantic["hits"]["hits"], start=1)}, took, 0
-        keyword_total = 0
-        if query.mode is Mode.HYBRID:
-            keyword = self._keyword(query, Cursor(state.pit, state.fingerprint), window, visibility,
-                                    highlight=False, source=False)
-            took += int(keyword["took"])
-            legs["keyword"] = [h["_id"] for h in keyword["hits"]["hits"]]
-            keyword_total = int(keyword["hits"]["total"]["value"])
-        fused = rrf(legs)
-        ranked = {f.asset_id: {"score": f.score, "ranks": f.ranks} for f in fused}
-        return [f.asset_id for f in fused], ranked, took, keyword_total
+                ) -> tuple[list[str], dict[str, Fused], int]:
+        """The ranked ids of the semantic or hybrid window that reach the relevance floor, each with its fused
+        score and ranks, and Elasticsearch's time."""
+        responses, took = self._msearch(state, self._leg_bodies(query, state, visibility))
+        legs = {leg: [LegHit(h["_id"], float(h["_score"]), tuple(h.get("matched_queries", ())))
+                      for h in resp["hits"]["hits"]] for leg, resp in responses.items()}
+        fusion = self.settings.search.fusion
+        fused = fuse(legs, fusion.weights(), fusion.floor)
+        return [f.asset_id for f in fused], {f.asset_id: f for f in fused}, took
 
     def _ranked_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,
                      first: bool) -> Page:
-        ids, by_id, took, keyword_total = self._window(query, state, visibility)
-        facets, total = None, max(len(ids), keyword_total)
+        ids, by_id, took = self._window(query, state, visibility)
+        facets, total = None, state.total
         if first:
             agg = self._facets(query, state, visibility, window=ids)
             facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
+            total = state.total = int(agg["hits"]["total"]["value"])
         hits: list[dict[str, Any]] = []
         if not state.tail:
             page_ids = ids[state.offset: state.offset + query.size]
             records, hydrate_took = self._hydrate(query, state, page_ids, visibility)
             took += hydrate_took
-            hits = [self._hit(records[i], by_id[i]["ranks"], by_id[i]["score"]) for i in page_ids if i in records]
+            hits = [self._hit(records[i], dict(by_id[i].ranks), by_id[i].score) for i in page_ids if i in records]
             offset = state.offset + len(page_ids)
             if offset < len(ids):
                 return Page(hits, total, facets, self._next(state, offset=offset), took)

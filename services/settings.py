@@ -195,7 +195,29 @@ class ModelSettings(BaseModel):
     knn_neighbours: int = Field(10, description="Curator-labelled neighbours consulted by kNN label propagation.")
 
 
+class FusionSettings(BaseModel):
+    """How the legs of a search are weighed, and the floor a result must reach (indexing/fusion.py).
+
+    Chosen on the dev sets of tests/bench/quality.py (docs/BENCHMARKS.md has the runs)."""
+
+    title: float = Field(1.0, ge=0, description="Weight of the cosine to the title vector.")
+    text: float = Field(0.5, ge=0, description="Weight of the cosine to the whole-record vector.")
+    keyword: float = Field(0.3, ge=0, description="Weight of BM25 within the query's language (÷ the best match).")
+    bridge: float = Field(0.3, ge=0, description="Weight of BM25 of the query translated by the vocabulary bridge "
+                                                 "(÷ the best match).")
+    exact: float = Field(1.0, ge=0, description="Bonus of a record whose title is the query, exactly.")
+    image: float = Field(0.5, ge=0, description="Weight of the cosine to image vectors (CLIP image encoders only).")
+    floor: float = Field(0.3, description="Smallest fused score a result may have; below it, it is not returned "
+                                          "and not counted in `total`.")
+
+    def weights(self) -> dict[str, float]:
+        return {"title": self.title, "text": self.text, "keyword": self.keyword, "bridge": self.bridge,
+                "exact": self.exact, "image": self.image}
+
+
 class SearchSettings(BaseModel):
+    fusion: FusionSettings = FusionSettings()
+    max_query_chars: int = Field(500, ge=1, description="Longest query text accepted (longer: 422).")
     num_candidates: int = Field(100, description="kNN num_candidates per shard (HNSW candidates examined).")
     semantic_window: int = Field(100, description="Results a semantic search returns, and the depth of each "
                                                    "leg fused by a hybrid search (then keyword matches follow).")

@@ -92,10 +92,7 @@ class Similar(BaseModel):
 
 
 def _record(asset: AssetRecord) -> dict[str, Any]:
-    record = asset.model_dump(mode="json", exclude={"ai", "text_vector"})
-    for image in record["images"]:
-        image.pop("vector", None)
-    return record
+    return asset.public_view(ai=False)
 
 
 def _ai(asset: AssetRecord) -> AIView | None:

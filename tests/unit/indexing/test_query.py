@@ -39,7 +39,8 @@ def test_the_callers_visibility_goes_into_every_leg() -> None:
 
     assert visibility in keyword["bool"]["filter"]
     assert knn["filter"] == [visibility] and knn["num_candidates"] == 100
-    assert keyword["bool"]["must"][0]["multi_match"]["minimum_should_match"] == "2<70%"
+    assert all(leg["multi_match"]["minimum_should_match"] == "2<70%"
+               for leg in keyword["bool"]["must"][0]["bool"]["should"])
 
 
 def test_a_cursor_round_trips_and_refuses_tampering() -> None:
