@@ -40,12 +40,16 @@ log = logging.getLogger(__name__)
 
 
 def _warm_models() -> None:
-    """Load the query encoders once, in the background, when the gateway starts."""
+    """Load the query encoders and the text analysis once, in the background, when the gateway starts."""
+    from indexing.bridge import default_bridge
     from indexing.encoders import image_encoder, text_encoder
+    from indexing.terms import default_analyzer
 
     try:
         text_encoder()
         image_encoder()
+        default_analyzer().load()
+        default_bridge().load()
     except Exception:  # search answers with the error then; the gateway itself stays up
         log.exception("could not load the search encoders")
 
