@@ -200,9 +200,9 @@ class FusionSettings(BaseModel):
 
     Chosen on the dev sets of tests/bench/quality.py (docs/BENCHMARKS.md has the runs)."""
 
-    title: float = Field(1.0, ge=0, description="Weight of the cosine to the title vector.")
+    title: float = Field(0.5, ge=0, description="Weight of the cosine to the title vector.")
     text: float = Field(0.5, ge=0, description="Weight of the cosine to the whole-record vector.")
-    keyword: float = Field(0.3, ge=0, description="Weight of BM25 within the query's language (÷ the best match).")
+    keyword: float = Field(0.6, ge=0, description="Weight of BM25 within the query's language (÷ the best match).")
     bridge: float = Field(0.3, ge=0, description="Weight of BM25 of the query translated by the vocabulary bridge "
                                                  "(÷ the best match).")
     exact: float = Field(1.0, ge=0, description="Bonus of a record whose title is the query, exactly.")
