@@ -180,7 +180,9 @@ class Enricher:
         for i, im in enumerate(asset.images):
             if im.vector and same_encoder:
                 continue
-            if (image := _load_image(self.s3, self.settings.s3.bucket_assets, im.thumbnail_key)) is not None:
+            # The preview (1600 px), not the thumbnail: the same file searched by upload then gives the vector
+            # stored here within cosine 0.99 (tests/unit/indexing/test_pixels.py; issue 13).
+            if (image := _load_image(self.s3, self.settings.s3.bucket_assets, im.preview_key)) is not None:
                 todo.append(i)
                 pixels.append(image)
             else:

@@ -7,6 +7,8 @@ limits are parameters):
   EXIF subset, perceptual hashes for near-duplicate search), or raises `MediaRejected` whose `reason` is a
   stable `RejectReason` code for the batch report and whose `message` a museum user can act on.
 - `make_derivatives` writes a thumbnail and a preview JPEG: upright, sRGB, never upscaled, without EXIF.
+  The pixels are `indexing.encoders.pixels.viewable`, the function image search decodes uploads with, so
+  an image encoder sees the same picture whether a file was ingested or uploaded as a query.
 
 Memory stays flat for big files: hashing streams, the pixel limit is checked from the header before any
 decoding, and JPEGs are decoded at a reduced scale (`Image.draft`) when only a small image is needed.
@@ -24,13 +26,12 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
-from io import BytesIO
 from pathlib import Path
 
 import imagehash
-from PIL import ExifTags, Image, ImageCms, ImageFile, ImageOps, TiffImagePlugin, UnidentifiedImageError, features
+from PIL import ExifTags, Image, ImageFile, TiffImagePlugin, UnidentifiedImageError, features
 
+from indexing.encoders.pixels import viewable
 from services.ingest.errors import ErrorCode
 
 __all__ = [
@@ -50,8 +51,6 @@ ACCEPTED_FORMATS = frozenset(
 )
 # Cameras write JPEGs with an MPF block (a second, preview image); Pillow calls those MPO, but they are JPEGs.
 _FORMAT_ALIASES = {"MPO": "JPEG"}
-_SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
-_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 # A readable subset for curators. GPS is left out on purpose: a find spot or a storeroom is not for the index.
 _IFD0_TAGS = [ExifTags.Base[name] for name in (
@@ -134,7 +133,7 @@ def inspect_image(path: Path, *, max_bytes: int, max_pixels: int) -> MediaInfo:
             im.draft(None, (_HASH_DRAFT_PX, _HASH_DRAFT_PX))
         _decode(im, max_pixels)
         exif = _readable_exif(im)
-        visible = _to_rgb(_upright(im))
+        visible = viewable(im)
     return MediaInfo(
         sha256=sha256_file(path),
         size_bytes=size_bytes,
@@ -166,7 +165,7 @@ def make_derivatives(
             # a few megabytes instead of 300.
             im.draft(None, derivative_size(im.size, max(preview_px, thumbnail_px)))
         _decode(im, max_pixels)
-        visible = _to_rgb(_upright(im))
+        visible = viewable(im)
     derivatives = []
     for name, bound in (("thumbnail", thumbnail_px), ("preview", preview_px)):
         size = derivative_size(visible.size, bound)
@@ -253,41 +252,6 @@ def _damaged(error: BaseException) -> MediaRejected:
         RejectReason.TRUNCATED,
         f"The image data is incomplete or damaged ({error}); the upload may have been cut off. Upload it again.",
     )
-
-
-def _upright(im: Image.Image) -> Image.Image:
-    try:
-        return ImageOps.exif_transpose(im)
-    except Exception:  # EXIF is a courtesy: a malformed block must not stop an otherwise sound image
-        logger.warning("ignoring unreadable EXIF orientation", extra={"file": getattr(im, "filename", "")})
-        return im.copy()
-
-
-def _to_rgb(im: Image.Image) -> Image.Image:
-    """8-bit sRGB as a viewer would see it: transparency flattened onto white, embedded colour profile applied."""
-    icc_profile = im.info.get("icc_profile") if im.mode in ("RGB", "RGBA", "CMYK") else None
-    if im.mode in _SIXTEEN_BIT_MODES:
-        # Pillow's convert() clips 16-bit samples at 255, which turns a scan almost white; scale them instead.
-        im = im.convert("I").point(lambda value: value * (1 / 257), "L")
-    if im.mode in _ALPHA_MODES or "transparency" in im.info:
-        rgba = im.convert("RGBA")
-        im = Image.new("RGB", im.size, "white")
-        im.paste(rgba, mask=rgba.getchannel("A"))
-    if icc_profile:
-        try:
-            source = ImageCms.ImageCmsProfile(BytesIO(icc_profile))
-            converted = ImageCms.profileToProfile(im, source, _srgb_profile(), outputMode="RGB")
-        except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-            logger.warning("ignoring unusable ICC profile", extra={"mode": im.mode})
-        else:
-            if converted is not None:
-                return converted
-    return im if im.mode == "RGB" else im.convert("RGB")
-
-
-@cache
-def _srgb_profile() -> ImageCms.ImageCmsProfile:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def _readable_exif(im: Image.Image) -> dict[str, str]:

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 
 from elasticsearch import Elasticsearch
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
+from indexing.encoders.pixels import viewable
 from indexing.query import Filters, Mode, Sort
 from schemas.access import Scope
 from schemas.asset import AssetRecord
@@ -140,6 +141,8 @@ ACCEPTED_IMAGES = {"JPEG", "PNG", "WEBP"}
 
 
 def _open_upload(data: bytes, max_pixels: int) -> Image.Image:
+    """The upload as ingestion's derivatives show a file (`pixels.viewable`: upright, transparency on white, sRGB),
+    so a query with the very file that was ingested reaches the encoder as the same picture."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -151,7 +154,7 @@ def _open_upload(data: bytes, max_pixels: int) -> Image.Image:
                 raise PayloadTooLarge(f"the image has {image.width}×{image.height} pixels, more than the "
                                       f"{max_pixels:,} accepted", field="file")
             image.load()
-            return ImageOps.exif_transpose(image).convert("RGB")
+            return viewable(image)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning) as exc:
         raise UnsupportedMediaType("the upload is not a readable image: send a JPEG, PNG or WebP file",
                                    field="file") from exc

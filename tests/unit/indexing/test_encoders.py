@@ -9,7 +9,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from indexing.encoders import Encoder, Modality, build_encoder
-from indexing.encoders.efficientnet import EfficientNetLite0Encoder, preprocess
+from indexing.encoders.efficientnet import DEFAULT_RECIPE, EfficientNetLite0Encoder, preprocess
+from indexing.encoders.pixels import CROPS
 from services.settings import ModelSettings
 from tests.factories import build_tiny_clip
 
@@ -64,7 +65,7 @@ def test_the_onnx_export_gives_the_torch_models_vectors_within_1e4(models: Model
 
     raw_torch, raw_onnx = torch_encoder.features(pixels), onnx_encoder.features(pixels)
 
-    assert raw_torch.shape == (5, 1280)
+    assert raw_torch.shape == (5 * CROPS[DEFAULT_RECIPE.fit], 1280)  # one row per square the network saw
     # The encoder's output (unit vectors) agrees within 1e-4; raw activations (up to ~30) to float32 rounding.
     assert np.abs(torch_encoder.encode(_pictures(5)) - onnx_encoder.encode(_pictures(5))).max() < 1e-4
     assert np.allclose(raw_torch, raw_onnx, rtol=1e-5, atol=1e-4)
