@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from indexing.encoders.pixels import viewable
 from indexing.query import Filters, Mode, Sort
+from indexing.terms import default_analyzer
 from schemas.access import Scope
 from schemas.asset import AssetRecord
 from services import assets
@@ -62,7 +63,7 @@ def credited(es: Elasticsearch, settings: Settings, principal: Principal,
         asset = AssetRecord.model_validate(hit["record"])
         decision = decisions[asset.asset_id]
         # The record as the contract has it now (e.g. image ids filled in for records stored before them).
-        record = asset.model_dump(mode="json", exclude={"text_vector": True, "images": {"__all__": {"vector"}}})
+        record = asset.public_view()
         out.append(hit | credit(asset, decision) | {"thumbnail": thumbnail(base, asset, decision), "record": record})
     return out
 
@@ -93,6 +94,9 @@ def search_filters(
     year_to: Annotated[int | None, Query(description="… to this year.")] = None,
 ) -> Filters:
     """The filters every search route takes, as query parameters."""
+    if year_from is not None and year_to is not None and year_from > year_to:
+        raise InvalidRequest(f"year_to ({year_to}) is before year_from ({year_from}): give the earlier year first",
+                             field="year_to")
     return Filters(category=category, material=material, institution=institution, region=region,
                    department=department,
                    licence=licence, reusable=reusable, has_image=has_image, year_from=year_from, year_to=year_to)
@@ -101,13 +105,19 @@ def search_filters(
 FiltersDep = Annotated[Filters, Depends(search_filters)]
 
 
+def searchable(q: str) -> bool:
+    """Whether a query has anything to match once analysed (not only stop words and punctuation)."""
+    return bool(default_analyzer().tokens(q))
+
+
 @router.get("/search", response_model=SearchPage)
 async def search(
     es: EsDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     filters: FiltersDep,
-    q: Annotated[str | None, Query(max_length=1000, description="Words in Chinese, English or both.")] = None,
+    q: Annotated[str | None, Query(description="Words in Chinese, English or both (at most "
+                                               "`WENYUAN_SEARCH__MAX_QUERY_CHARS` characters).")] = None,
     mode: Mode = Mode.HYBRID,
     sort: Sort = Sort.RELEVANCE,
     size: Annotated[int, Query(ge=1, le=100, description="Results per page (at most 100).")] = 20,
@@ -117,6 +127,11 @@ async def search(
     q = (q or "").strip() or None
     if q is None and filters.is_empty():
         raise InvalidRequest("give words to search for (q) or at least one filter", field="q")
+    if q is not None and len(q) > settings.search.max_query_chars:
+        raise InvalidRequest(f"q is {len(q)} characters long; at most {settings.search.max_query_chars} are searched",
+                             field="q")
+    if q is not None and not await asyncio.to_thread(searchable, q):
+        raise InvalidRequest("q has no words to search for: only stop words, punctuation or symbols", field="q")
     if size > settings.search.max_page_size:
         raise InvalidRequest(f"size is at most {settings.search.max_page_size}", field="size")
     query = SearchQuery(q=q, mode=mode, filters=filters, sort=sort, size=size, viewer=principal.fingerprint())
