@@ -24,6 +24,7 @@ from tests.bench import (  # needs stacklib on the path
     ingest,
     latency,
     quality,
+    quality_images,
     stack_memory,
     vectors,
 )
@@ -49,6 +50,8 @@ BENCHES: dict[str, tuple[str, Callable[[Settings], str]]] = {
     "vectors": ("Vector search: HNSW recall against exact search (tests/bench/vectors.py)", vectors.measure),
     "classification": ("Classification accuracy (tests/bench/classification.py)", classification.measure),
     "quality": ("Search quality: keyword, semantic, hybrid (tests/bench/quality.py)", quality.measure),
+    "quality-images": ("Image search quality: same-object views, service against the raw model "
+                       "(tests/bench/quality_images.py)", quality_images.measure),
     "latency": ("Search latency at 100,000 assets (tests/bench/latency.py)", latency.measure),
     "dumps": ("Dumps and OAI-PMH harvests at 100,000 records (tests/bench/dumps.py)", dumps.measure),
     "access": ("What licensed access costs (tests/bench/access.py)", access.measure),
