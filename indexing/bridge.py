@@ -28,6 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from indexing.terms import ZH_STOPWORDS
+
 if TYPE_CHECKING:
     from indexing.terms import Analyzer
 
@@ -127,7 +129,7 @@ class Bridge:
         """Per Chinese word, its English alternatives as stemmed phrases (words without any are dropped)."""
         groups: list[Group] = []
         for word in zh_words:
-            if word in BRIDGE_STOPWORDS:
+            if word in BRIDGE_STOPWORDS or word in ZH_STOPWORDS:
                 continue
             glosses = self.glosses(word) or [g for part in self._split(word) for g in self.glosses(part)[:2]]
             phrases = list(dict.fromkeys(k for g in glosses if (k := self._key(g))))

@@ -10,9 +10,15 @@ Each leg returns its top window with scores:
   the keyword score and counted as a leg of its own (`exact`: 0 or 1).
 - `image` (CLIP text → image vectors, when configured): cosine, like the text legs.
 
-fused = Σ weight(leg) · value(leg). Weights and the floor are Settings (search.fusion), chosen on the dev
-sets of tests/bench/quality.py: a result is returned only when its fused score reaches the floor, so a
-query with nothing similar enough returns nothing, and `total` counts what passes.
+fused = Σ weight(leg) · value(leg). Two thresholds, Settings (search.fusion) chosen with the weights on the
+dev sets of tests/bench/quality.py (tests/bench/fusion_tuning.py):
+- the **gate**, per query: when even the best result's fused score is below it, the query found
+  nothing similar enough and the answer is empty (nonsense, or nothing like it in the collection);
+- the **floor**, per result: once a query passes the gate, results down to the floor are returned.
+A gate above the floor keeps recall for queries with a clear answer and still turns nonsense away;
+`total` counts what is returned. (A gate on the best cosine alone, apart from the weights, was
+measured too and lost recall: cross-lingual matches score cosines of 0.4–0.6, as nonsense does
+against short records.)
 """
 
 from __future__ import annotations
@@ -50,8 +56,10 @@ def leg_values(leg: str, hits: Sequence[LegHit]) -> dict[str, float]:
     return {i: s / best if best > 0 else 0.0 for i, s in scores.items()}
 
 
-def fuse(legs: Mapping[str, Sequence[LegHit]], weights: Mapping[str, float], floor: float) -> list[Fused]:
-    """The union of the legs' hits, scored by the weighted sum of their values, best first, above `floor`."""
+def fuse(legs: Mapping[str, Sequence[LegHit]], weights: Mapping[str, float], floor: float,
+         gate: float | None = None) -> list[Fused]:
+    """The union of the legs' hits, scored by the weighted sum of their values, best first, down to `floor` —
+    or nothing when the best is below `gate` (default: the floor)."""
     values = {leg: leg_values(leg, hits) for leg, hits in legs.items()}
     exact = {h.asset_id for h in legs.get("keyword", ()) if EXACT_TITLE in h.matched}
     if exact:
@@ -66,4 +74,6 @@ def fuse(legs: Mapping[str, Sequence[LegHit]], weights: Mapping[str, float], flo
             item.values[leg] = v.get(item.asset_id, missing[leg])
         item.score = round(sum(weights.get(leg, 0.0) * v for leg, v in item.values.items()), 6)
     ranked = sorted(fused.values(), key=lambda f: (-f.score, f.asset_id))
+    if not ranked or ranked[0].score < (floor if gate is None else max(gate, floor)):
+        return []
     return [f for f in ranked if f.score >= floor]

@@ -8,15 +8,19 @@ filtered afterwards.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from indexing.bridge import Bridge, default_bridge
+from indexing.periods import normalise
 from indexing.terms import CJK, Analyzer, default_analyzer
+from schemas.periods import load_periods
 
 RRF_K = 60  # the constant of reciprocal-rank fusion (Cormack et al. 2009)
 
@@ -125,6 +129,36 @@ def keyword_query(q: str | None, filters: Filters, visibility: dict[str, Any] | 
     return {"bool": body}
 
 
+@cache
+def period_names() -> frozenset[str]:
+    """The Chinese names and aliases of every period, dynasty and reign (schemas/periods.json)."""
+    return frozenset(name for p in load_periods() for name in (p.zh, *p.zh_aliases))
+
+
+ERA_WORDS = re.compile(r"\b(dynasty|period|reign|era)\b", re.IGNORECASE)
+
+
+def period_clause(q: str, analyzer: Analyzer | None = None) -> dict[str, Any] | None:
+    """A period the query names (唐, 乾隆, Ming dynasty) as the years records must lie within, so 唐代骆驼 finds
+    Tang camels whatever their record calls the period. Chinese: only a whole word that is a period's name
+    (金 of 鎏金 is not the Jin dynasty); English names are common words too (Bird Song), so only with
+    "dynasty", "period", "reign" or "era"."""
+    analyzer = analyzer or default_analyzer()
+    names = period_names()
+    words = [w for w in analyzer.zh_words(analyzer.fold(q))
+             if w in names or w.rstrip("代朝") in names or (w[:1] in names and w[1:] in names)]  # 唐代, 明永乐
+    text = q if ERA_WORDS.search(q) else " ".join(words)
+    if not text:
+        return None
+    period = normalise(text)
+    if period.period_id is None or period.start is None:
+        return None
+    years: dict[str, Any] = {"gte": period.start, "relation": "within"}
+    if period.end is not None:
+        years["lte"] = period.end
+    return {"range": {"period_norm.years": years}}
+
+
 def bridge_query(q: str, filters: Filters, visibility: dict[str, Any] | None, analyzer: Analyzer | None = None,
                  bridge: Bridge | None = None) -> dict[str, Any] | None:
     """The query translated both ways (indexing/bridge.py): each source word one group of alternatives, most
@@ -142,6 +176,8 @@ def bridge_query(q: str, filters: Filters, visibility: dict[str, Any] | None, an
             clause for p in alternatives for clause in (
                 {"multi_match": {"query": " ".join(p), "fields": TERM_FIELDS, "operator": "and"}},
                 {"multi_match": {"query": "".join(p), "fields": BRIDGE_PHRASE_FIELDS, "type": "phrase"}})]}})
+    if (period := period_clause(q)) is not None:
+        groups.append(period)
     if not groups:
         return None
     return {"bool": {"should": groups, "minimum_should_match": MINIMUM_SHOULD_MATCH,

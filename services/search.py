@@ -287,7 +287,7 @@ class Searcher:
         legs = {leg: [LegHit(h["_id"], float(h["_score"]), tuple(h.get("matched_queries", ())))
                       for h in resp["hits"]["hits"]] for leg, resp in responses.items()}
         fusion = self.settings.search.fusion
-        fused = fuse(legs, fusion.weights(), fusion.floor)
+        fused = fuse(legs, fusion.weights(), fusion.floor, fusion.gate)
         return [f.asset_id for f in fused], {f.asset_id: f for f in fused}, took
 
     def _ranked_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,

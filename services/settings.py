@@ -207,8 +207,10 @@ class FusionSettings(BaseModel):
                                                  "(÷ the best match).")
     exact: float = Field(1.0, ge=0, description="Bonus of a record whose title is the query, exactly.")
     image: float = Field(0.5, ge=0, description="Weight of the cosine to image vectors (CLIP image encoders only).")
-    floor: float = Field(0.3, description="Smallest fused score a result may have; below it, it is not returned "
+    floor: float = Field(0.1, description="Smallest fused score a result may have; below it, it is not returned "
                                           "and not counted in `total`.")
+    gate: float = Field(0.35, description="Smallest fused score the best result of a query must have; below it the "
+                                         "query found nothing similar enough and answers nothing.")
 
     def weights(self) -> dict[str, float]:
         return {"title": self.title, "text": self.text, "keyword": self.keyword, "bridge": self.bridge,

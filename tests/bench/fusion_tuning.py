@@ -11,9 +11,11 @@ end to end against the raw model.
 from __future__ import annotations
 
 import itertools
+import pickle
 import sys
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from indexing.aliases import assets_alias, ensure_assets_index
 from indexing.bulk import index_documents
@@ -24,11 +26,12 @@ from indexing.fusion import LegHit, fuse
 from indexing.query import Filters, Mode, Sort
 from services.search import Cursor, Query, Searcher
 from services.settings import Settings, get_settings
-from tests.bench.quality import K, NONSENSE, EvalSet, all_sets, score
+from tests.bench.quality import NONSENSE, EvalSet, K, all_sets, score
 
-GRID = {"title": [0.5, 1.0], "text": [0.25, 0.5, 1.0], "keyword": [0.1, 0.3, 0.6], "bridge": [0.1, 0.3, 0.6],
-        "exact": [1.0]}
-FLOORS = [0.2, 0.25, 0.3, 0.35, 0.4, 0.45]
+GRID = {"title": [0.5, 1.0], "text": [0.5, 1.0], "keyword": [0.3, 0.6], "bridge": [0.3, 0.6], "exact": [1.0]}
+FLOORS = [-1.0, 0.0, 0.1, 0.2, 0.3]
+GATES = [0.3, 0.35, 0.4, 0.45, 0.5]
+CACHE = Path(".cache/bench/fusion-legs.pkl")  # the collected legs, so a new grid needs no re-indexing
 Legs = dict[str, list[LegHit]]
 
 
@@ -68,32 +71,42 @@ def collect(settings: Settings, ds: EvalSet) -> Collected:
     return out
 
 
-def evaluate(c: Collected, weights: dict[str, float], floor: float) -> tuple[float, float, float]:
-    """(hit@10, MRR, share of nonsense queries with nothing above the floor) for one setting."""
+def evaluate(c: Collected, weights: dict[str, float], floor: float, gate: float) -> tuple[float, float, float]:
+    """(hit@10, MRR, share of nonsense queries answered with nothing) for one setting."""
     hits = mrr = 0.0
     for legs, q in zip(c.legs, c.ds.queries, strict=True):
-        ids = [f.asset_id for f in fuse(legs, weights, floor)[:K]]
+        ids = [f.asset_id for f in fuse(legs, weights, floor, gate)[:K]]
         hits += score("hit@10", ids, q.relevant)
         mrr += score("MRR", ids, q.relevant)
-    empty = sum(not fuse(legs, weights, floor) for legs in c.nonsense) / len(c.nonsense)
+    empty = sum(not fuse(legs, weights, floor, gate) for legs in c.nonsense) / len(c.nonsense)
     return hits / len(c.legs), mrr / len(c.legs), empty
+
+
+def collected_sets(settings: Settings) -> list[Collected]:
+    if CACHE.exists():
+        cached: list[Collected] = pickle.loads(CACHE.read_bytes())
+        return cached
+    collected = [collect(settings, ds) for ds in all_sets()]
+    CACHE.parent.mkdir(parents=True, exist_ok=True)
+    CACHE.write_bytes(pickle.dumps(collected))
+    return collected
 
 
 def main() -> None:
     settings = get_settings()
-    collected = [collect(settings, ds) for ds in all_sets()]
+    collected = collected_sets(settings)
     results = []
     for values in itertools.product(*GRID.values()):
         weights = dict(zip(GRID, values, strict=True))
-        for floor in FLOORS:
-            per_set = [evaluate(c, weights, floor) for c in collected]
+        for floor, gate in itertools.product(FLOORS, GATES):
+            per_set = [evaluate(c, weights, floor, gate) for c in collected]
             objective = sum(h + m for h, m, _ in per_set) / len(per_set)
             empty = sum(e for _, _, e in per_set) / len(per_set)
-            results.append((objective, empty, weights, floor, per_set))
-    # The floor must turn most nonsense away; among those settings, the best retrieval.
+            results.append((objective, empty, weights, (floor, gate), per_set))
+    # The gate must turn most nonsense away; among those settings, the best retrieval.
     eligible = [r for r in results if r[1] >= 0.9] or results
-    for objective, empty, weights, floor, per_set in sorted(eligible, key=lambda r: -r[0])[:8]:
-        print(f"objective {objective:.4f} nonsense-empty {empty:.2f} floor {floor} {weights}")
+    for objective, empty, weights, (floor, gate), per_set in sorted(eligible, key=lambda r: -r[0])[:6]:
+        print(f"objective {objective:.4f} nonsense-empty {empty:.2f} floor {floor} gate {gate} {weights}")
         for c, (h, m, e) in zip(collected, per_set, strict=True):
             print(f"    {c.name}: hit@10 {h:.3f} MRR {m:.3f} nonsense-empty {e:.2f}")
 
