@@ -1,4 +1,5 @@
-"""Classification into the taxonomy of schemas/taxonomy.json: categories and materials, with confidence.
+"""Classification into the taxonomy of schemas/taxonomy.json (categories, materials) and into the dynasties
+of schemas/periods.json (periods), with confidence.
 
 Two signals, both over the asset's text vector (and its first image's vector when there is one):
 
@@ -10,7 +11,12 @@ Two signals, both over the asset's text vector (and its first image's vector whe
   on `text_vector` and on `images.vector`, filtered to labelled assets and excluding the asset itself.
 
 When enough labelled neighbours exist, the two distributions are mixed (KNN_WEIGHT); otherwise the
-zero-shot distribution stands alone. Labels keep the method and the encoder that made them and are
+zero-shot distribution stands alone. Periods are by kNN alone (zero-shot over period names is measured
+in the benchmark and is not used, see PERIOD_ZERO_SHOT_WEIGHT), among neighbours whose curator period
+parsed, voted at the dynasty level, and only for subjects whose own period did not parse
+(indexing/period_labels.py); with fewer than MIN_NEIGHBOURS dated neighbours no period is suggested.
+
+Labels keep the method and the encoder that made them and are
 suggestions until a curator accepts or rejects them (indexing/labels.py). The accuracy of each
 method against a majority-class baseline is in docs/BENCHMARKS.md (tests/bench/classification.py).
 """
@@ -26,7 +32,9 @@ import numpy as np
 from elasticsearch import Elasticsearch
 
 from indexing.encoders.base import Encoder, Vectors
+from indexing.period_labels import DATED_FILTER, PERIOD_FIELD, dynasties, dynasty_of
 from schemas.asset import AILabel, LabelKind
+from schemas.periods import period_by_id
 from schemas.taxonomy import Concept, categories, materials
 from services.settings import ModelSettings, SearchSettings
 
@@ -38,12 +46,31 @@ KNN_WEIGHT = {LabelKind.CATEGORY: 0.5, LabelKind.MATERIAL: 0.7}
 MIN_NEIGHBOURS = 3  # fewer labelled neighbours than this: zero-shot alone
 IMAGE_WEIGHT = 0.5  # a neighbour by image counts half as much as one by text
 KNN_TEMPERATURE = 0.05  # neighbour weights: softmax of cosine similarity, so the closest dominate
-FIELD = {LabelKind.CATEGORY: "category_ids", LabelKind.MATERIAL: "material_ids"}
+FIELD = {LabelKind.CATEGORY: "category_ids", LabelKind.MATERIAL: "material_ids", LabelKind.PERIOD: PERIOD_FIELD}
+# Share of zero-shot over period names in a period suggestion: 0, because on the dev sets it is far below
+# kNN and barely above the majority baseline (docs/BENCHMARKS.md, "Period suggestions").
+PERIOD_ZERO_SHOT_WEIGHT = 0.0
 
 
 def concept_text(concept: Concept) -> list[str]:
     """What a concept is compared with: its description in each language (each starts with its name)."""
     return [concept.description_zh, concept.description_en]
+
+
+def period_text(period_id: str) -> list[str]:
+    """What a dynasty is compared with in zero-shot: its Chinese and its English name."""
+    period = period_by_id(period_id)
+    assert period is not None
+    return [f"{period.zh}代", f"{period.en} dynasty"]
+
+
+def _labels_of(source: dict[str, Any], kind: LabelKind) -> list[str]:
+    """A neighbour's labels of one kind; its period at the dynasty level."""
+    if kind is LabelKind.PERIOD:
+        dynasty = dynasty_of((source.get("period_norm") or {}).get("period_id"))
+        return [dynasty] if dynasty else []
+    labels: list[str] = source.get(FIELD[kind], [])
+    return labels
 
 
 def softmax(scores: np.ndarray[Any, Any], temperature: float | None = None) -> np.ndarray[Any, Any]:
@@ -61,6 +88,7 @@ class Subject:
     asset_id: str
     text_vector: Sequence[float]
     image_vector: Sequence[float] | None = None
+    dated: bool = False  # its curator period parsed: no period suggestion
 
 
 class Classifier:
@@ -74,12 +102,16 @@ class Classifier:
         self.model = f"{encoder.name}@{encoder.version}"
         self.concepts: dict[LabelKind, tuple[Concept, ...]] = {
             LabelKind.CATEGORY: categories(), LabelKind.MATERIAL: materials()}
+        self.ids: dict[LabelKind, tuple[str, ...]] = {
+            **{kind: tuple(c.id for c in concepts) for kind, concepts in self.concepts.items()},
+            LabelKind.PERIOD: dynasties()}
         self.concept_vectors: dict[LabelKind, Vectors] = {
-            kind: self._encode_concepts(concepts) for kind, concepts in self.concepts.items()}
+            kind: self._encode_pairs([concept_text(c) for c in concepts]) for kind, concepts in self.concepts.items()}
+        self.concept_vectors[LabelKind.PERIOD] = self._encode_pairs([period_text(p) for p in dynasties()])
 
-    def _encode_concepts(self, concepts: Sequence[Concept]) -> Vectors:
-        texts = [t for c in concepts for t in concept_text(c)]
-        vectors = self.encoder.encode(texts).reshape(len(concepts), 2, -1).mean(axis=1)
+    def _encode_pairs(self, pairs: Sequence[list[str]]) -> Vectors:
+        texts = [t for pair in pairs for t in pair]
+        vectors = self.encoder.encode(texts).reshape(len(pairs), 2, -1).mean(axis=1)
         normed: Vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
         return normed
 
@@ -91,14 +123,15 @@ class Classifier:
 
     def knn(self, subjects: Sequence[Subject], kind: LabelKind) -> list[tuple[np.ndarray[Any, Any], int]]:
         """Per subject: the neighbours' vote as probabilities over the concepts, and how many voted."""
-        ids = [c.id for c in self.concepts[kind]]
+        ids = self.ids[kind]
         position = {cid: i for i, cid in enumerate(ids)}
         if self.es is None or self.index is None:
             return [(np.zeros(len(ids)), 0) for _ in subjects]
         field = FIELD[kind]
         searches: list[dict[str, Any]] = []
         for s in subjects:
-            labelled = {"bool": {"filter": [{"exists": {"field": field}}],
+            wanted = DATED_FILTER if kind is LabelKind.PERIOD else [{"exists": {"field": field}}]
+            labelled = {"bool": {"filter": wanted,
                                  "must_not": [{"ids": {"values": [s.asset_id]}}]}}
             knn = [{"field": "text_vector", "query_vector": list(s.text_vector), "k": self.models.knn_neighbours,
                     "num_candidates": self.search.num_candidates, "filter": labelled}]
@@ -116,7 +149,7 @@ class Classifier:
             best = max((hit["_score"] for hit in hits), default=0.0)
             for hit in hits:
                 weight = np.exp(2 * (hit["_score"] - best) / KNN_TEMPERATURE)
-                for cid in hit["_source"].get(field, []):
+                for cid in _labels_of(hit["_source"], kind):
                     if cid in position:
                         votes[position[cid]] += weight
             total = votes.sum()
@@ -126,13 +159,17 @@ class Classifier:
     # -- labels ----------------------------------------------------------------------------------
 
     def distributions(self, subjects: Sequence[Subject], kind: LabelKind) -> tuple[np.ndarray[Any, Any], list[str]]:
-        """(n, concepts) final probabilities and the method behind each row."""
+        """(n, classes) final probabilities and the method behind each row ('' : no suggestion)."""
         if not subjects:
-            return np.zeros((0, len(self.concepts[kind]))), []
+            return np.zeros((0, len(self.ids[kind]))), []
         zs = self.zero_shot(np.asarray([s.text_vector for s in subjects], dtype=np.float32), kind)
         methods = []
         for i, (vote, voters) in enumerate(self.knn(subjects, kind)):
-            if voters >= MIN_NEIGHBOURS and vote.sum() > 0:
+            found = voters >= MIN_NEIGHBOURS and vote.sum() > 0
+            if kind is LabelKind.PERIOD:
+                zs[i] = PERIOD_ZERO_SHOT_WEIGHT * zs[i] + (1 - PERIOD_ZERO_SHOT_WEIGHT) * vote if found else 0
+                methods.append("knn" if found else "")
+            elif found:
                 zs[i] = KNN_WEIGHT[kind] * vote + (1 - KNN_WEIGHT[kind]) * zs[i]
                 methods.append("zero-shot+knn")
             else:
@@ -140,14 +177,16 @@ class Classifier:
         return zs, methods
 
     def labels(self, subjects: Sequence[Subject]) -> list[list[AILabel]]:
-        """Top labels per subject and kind, above the configured confidence."""
+        """Top labels per subject and kind, above the configured confidence (periods: undated subjects only)."""
         out: dict[int, list[AILabel]] = defaultdict(list)
-        for kind in (LabelKind.CATEGORY, LabelKind.MATERIAL):
-            probabilities, methods = self.distributions(subjects, kind)
-            concepts = self.concepts[kind]
-            for i, row in enumerate(probabilities):
+        undated = [i for i, s in enumerate(subjects) if not s.dated]
+        for kind in (LabelKind.CATEGORY, LabelKind.MATERIAL, LabelKind.PERIOD):
+            rows = undated if kind is LabelKind.PERIOD else list(range(len(subjects)))
+            probabilities, methods = self.distributions([subjects[i] for i in rows], kind)
+            ids = self.ids[kind]
+            for i, row, method in zip(rows, probabilities, methods, strict=True):
                 for j in np.argsort(-row)[: self.models.label_top_k]:
-                    if row[j] >= self.models.label_min_confidence:
-                        out[i].append(AILabel(id=concepts[j].id, kind=kind, confidence=round(float(row[j]), 4),
-                                              method=methods[i], model=self.model))
+                    if method and row[j] >= self.models.label_min_confidence:
+                        out[i].append(AILabel(id=ids[j], kind=kind, confidence=round(float(row[j]), 4),
+                                              method=method, model=self.model))
         return [out[i] for i in range(len(subjects))]

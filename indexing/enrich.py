@@ -35,6 +35,7 @@ from indexing.encoders import Encoder, image_encoder, text_encoder
 from indexing.encoders.base import info
 from indexing.labels import apply_decisions, decisions_for
 from indexing.ocr import OcrEngine, ocr_engine
+from indexing.period_labels import is_dated
 from indexing.periods import period_record
 from indexing.terms import default_analyzer
 from schemas.asset import AIRecord, AssetRecord, EncoderInfo, ImageRecord, LabelKind, SearchTerms
@@ -139,7 +140,7 @@ class Enricher:
                                                             skip_empty=False)]
         title_vectors = self._text_vectors(assets, text_info, "title_vector", title_text)
         images = [self._image_vectors(a, image_info) for a in assets]
-        subjects = [Subject(a.asset_id, tv, next((im.vector for im in ims if im.vector), None))
+        subjects = [Subject(a.asset_id, tv, next((im.vector for im in ims if im.vector), None), is_dated(a.period_norm))
                     for a, tv, ims in zip(assets, text_vectors, images, strict=True)]
         with self.timed("classify", len(subjects)):
             labels = self.classifier.labels(subjects)

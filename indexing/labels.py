@@ -3,7 +3,8 @@
 Decisions live in their own index (`<prefix>-label-decisions`, one document per asset and label),
 not only on the asset: re-ingesting a batch or reindexing with a new model re-derives the asset,
 and `apply_decisions` then puts every decision back — an accepted label into `category_ids` /
-`material_ids`, the status onto the AI label — so no curator's work is lost to a pipeline run.
+`material_ids`, an accepted period label into `period_norm` of an undated asset (indexing/period_labels.py),
+the status onto the AI label — so no curator's work is lost to a pipeline run.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from elasticsearch import BadRequestError, Elasticsearch, NotFoundError
 from pydantic import BaseModel
 
 from indexing.aliases import assets_alias
+from indexing.period_labels import is_period, with_period_decisions
+from indexing.periods import period_record
 from schemas.asset import AILabel, AssetRecord, LabelKind, LabelStatus
 from schemas.taxonomy import concept
 from services.settings import ElasticsearchSettings
@@ -32,6 +35,11 @@ class Decision(BaseModel):
 
 class AssetNotFound(LookupError):
     pass
+
+
+def label_kind(label: str) -> LabelKind:
+    """The kind of a label id: a period of schemas/periods.json or a concept of schemas/taxonomy.json (KeyError)."""
+    return LabelKind.PERIOD if is_period(label) else LabelKind(concept(label).kind)
 
 
 def decisions_index(es_settings: ElasticsearchSettings) -> str:
@@ -73,6 +81,8 @@ def apply_decisions(asset: AssetRecord, decisions: Sequence[Decision]) -> AssetR
     by_label = {d.label: d for d in decisions}
     ids = {LabelKind.CATEGORY: list(asset.category_ids), LabelKind.MATERIAL: list(asset.material_ids)}
     for d in decisions:
+        if d.kind is LabelKind.PERIOD:
+            continue
         if d.status is LabelStatus.ACCEPTED and d.label not in ids[d.kind]:
             ids[d.kind].append(d.label)
         elif d.status is LabelStatus.REJECTED and d.label in ids[d.kind]:
@@ -86,18 +96,24 @@ def apply_decisions(asset: AssetRecord, decisions: Sequence[Decision]) -> AssetR
                                                  "decided_at": decision.decided_at})
             labels.append(label)
         ai = ai.model_copy(update={"labels": labels})
-    return asset.model_copy(update={"category_ids": ids[LabelKind.CATEGORY],
-                                    "material_ids": ids[LabelKind.MATERIAL], "ai": ai})
+    update: dict[str, object] = {"category_ids": ids[LabelKind.CATEGORY], "material_ids": ids[LabelKind.MATERIAL],
+                                 "ai": ai}
+    periods = [(d.decided_at, d.label) for d in decisions
+               if d.kind is LabelKind.PERIOD and d.status is LabelStatus.ACCEPTED]
+    if any(d.kind is LabelKind.PERIOD for d in decisions):
+        # From the curator's own text each time, so a rejected or superseded fill does not linger.
+        update["period_norm"] = with_period_decisions(period_record(asset.period, asset.date), periods)
+    return asset.model_copy(update=update)
 
 
 def decide(es: Elasticsearch, es_settings: ElasticsearchSettings, asset_id: str, label: str,
            status: LabelStatus, decided_by: str) -> AssetRecord:
     """Record a curator's decision and apply it to the indexed asset at once.
 
-    KeyError: the label is not in the taxonomy; AssetNotFound: no such asset.
+    KeyError: the label is neither in the taxonomy nor in the period table; AssetNotFound: no such asset.
     The asset is rewritten with optimistic concurrency (if_seq_no), so a concurrent write is not lost.
     """
-    kind = LabelKind(concept(label).kind)
+    kind = label_kind(label)
     alias = assets_alias(es_settings)
     try:
         found = es.get(index=alias, id=asset_id)

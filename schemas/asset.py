@@ -87,6 +87,7 @@ class PeriodRecord(BaseModel):
 class LabelKind(StrEnum):
     CATEGORY = "category"
     MATERIAL = "material"
+    PERIOD = "period"  # a dynasty of schemas/periods.json, suggested for assets whose own period did not parse
 
 
 class LabelStatus(StrEnum):
@@ -98,8 +99,9 @@ class LabelStatus(StrEnum):
 class AILabel(BaseModel):
     """A label a model proposed, with its confidence; a curator may accept or reject it."""
 
-    id: str = Field(description="Concept id in schemas/taxonomy.json.")
-    kind: LabelKind = Field(description="category or material.")
+    id: str = Field(description="Concept id in schemas/taxonomy.json (category, material) or period id in "
+                                "schemas/periods.json (period).")
+    kind: LabelKind = Field(description="category, material or period.")
     confidence: float = Field(ge=0, le=1, description="The model's probability for this label.")
     method: str = Field(description="zero-shot, knn (curator-labelled neighbours) or zero-shot+knn.")
     model: str = Field(description="Encoder name and version whose vectors the decision used.")

@@ -14,8 +14,7 @@ from pydantic import BaseModel, Field
 
 from indexing import labels
 from schemas.access import Scope, Tier
-from schemas.asset import AILabel, AssetRecord, LabelStatus
-from schemas.taxonomy import concept
+from schemas.asset import AILabel, AssetRecord, LabelStatus, PeriodRecord
 from services import assets
 from services.access import audit
 from services.access.db import Database
@@ -43,7 +42,8 @@ router = APIRouter(prefix="/v1/assets", tags=["assets"])
 
 class LabelDecision(BaseModel):
     status: Literal[LabelStatus.ACCEPTED, LabelStatus.REJECTED] = Field(
-        description="accepted: the label becomes curator data (category_ids / material_ids); "
+        description="accepted: the label becomes curator data (category_ids / material_ids; a period label fills "
+                    "period_norm of an asset whose own period did not parse, flagged accepted-label); "
                     "rejected: it is removed from them and marked rejected.")
 
 
@@ -51,6 +51,7 @@ class AssetLabels(BaseModel):
     asset_id: str
     category_ids: list[str] = Field(description="Curator categories (taxonomy ids), accepted labels included.")
     material_ids: list[str] = Field(description="Curator materials (taxonomy ids), accepted labels included.")
+    period_norm: PeriodRecord | None = Field(description="The normalised period, an accepted period label included.")
     ai_labels: list[AILabel] = Field(description="What the models proposed, with confidence and status.")
 
 
@@ -184,14 +185,15 @@ def _audit_label(db: Database, principal: Principal, asset: AssetRecord, label: 
 @router.patch("/{asset_id}/labels/{label}", response_model=AssetLabels, dependencies=[Depends(require(Scope.CURATE))])
 async def decide_label(seen: VisibleAsset, label: str, decision: LabelDecision, es: EsDep, settings: SettingsDep,
                        principal: PrincipalDep, db: DbDep) -> AssetLabels:
-    """Accept or reject a label (a taxonomy id) for one of your institution's assets; effective at once and
-    kept across reindexing. The curator recorded is the caller."""
+    """Accept or reject a label (a taxonomy id, or a period id of schemas/periods.json) for one of your
+    institution's assets; effective at once and kept across reindexing. The curator recorded is the caller."""
     if principal.institution != seen.asset.institution:
         raise NotAllowed(f"only curators of {seen.asset.institution} decide its labels")
     try:
-        concept(label)
+        labels.label_kind(label)
     except KeyError as exc:
-        raise LabelNotFound(f"{label!r} is not a category or material id of schemas/taxonomy.json") from exc
+        raise LabelNotFound(f"{label!r} is not a category or material id of schemas/taxonomy.json "
+                            "nor a period id of schemas/periods.json") from exc
     try:
         asset = await asyncio.to_thread(labels.decide, es, settings.es, seen.asset.asset_id, label, decision.status,
                                         f"{principal.name} ({principal.id})")
@@ -201,4 +203,4 @@ async def decide_label(seen: VisibleAsset, label: str, decision: LabelDecision, 
         raise Conflict("the asset changed while the decision was applied; send it again") from exc
     await asyncio.to_thread(_audit_label, db, principal, asset, label, decision.status)
     return AssetLabels(asset_id=asset.asset_id, category_ids=asset.category_ids, material_ids=asset.material_ids,
-                       ai_labels=asset.ai.labels if asset.ai else [])
+                       period_norm=asset.period_norm, ai_labels=asset.ai.labels if asset.ai else [])
