@@ -74,6 +74,6 @@ def fuse(legs: Mapping[str, Sequence[LegHit]], weights: Mapping[str, float], flo
             item.values[leg] = v.get(item.asset_id, missing[leg])
         item.score = round(sum(weights.get(leg, 0.0) * v for leg, v in item.values.items()), 6)
     ranked = sorted(fused.values(), key=lambda f: (-f.score, f.asset_id))
-    if not ranked or ranked[0].score < (floor if gate is None else max(gate, floor)):
+    if not ranked or ranked[0].score < (floor if gate is None else gate):
         return []
     return [f for f in ranked if f.score >= floor]

@@ -146,7 +146,7 @@ def test_with_a_clip_image_encoder_text_queries_also_search_the_image_vectors(
 ) -> None:
     clip = build_encoder(f"st:{build_tiny_clip(tmp_path / 'clip')}", Modality.IMAGE, settings.models)
     # The floor is calibrated for the packaged text encoder; a tiny random CLIP has no meaningful scale.
-    fusion = settings.search.fusion.model_copy(update={"floor": -10.0})
+    fusion = settings.search.fusion.model_copy(update={"floor": -10.0, "gate": -10.0})
     scoped = settings.model_copy(update={"es": settings.es.model_copy(update={"index_prefix": f"test-{unique}"}),
                                          "search": settings.search.model_copy(update={"fusion": fusion})})
     alias = ensure_assets_index(es, scoped, {"text": info(enricher.text), "image": info(clip)})
