@@ -218,16 +218,18 @@ def prepare(settings: Settings) -> tuple[Classifier, list[DataSet], dict[tuple[s
 
 
 def measure(settings: Settings) -> str:
+    from tests.bench import classification_periods  # imports this module
     started = time.perf_counter()
     classifier, sets, vectors = prepare(settings)
     assert classifier.es is not None
     try:
         results = run(settings, classifier.es, classifier, sets, vectors)
+        periods = classification_periods.measure(settings, classifier)
     finally:
         classifier.es.close()
     elapsed = time.perf_counter() - started
     _log(f"done in {elapsed:.0f} s")
-    return report(settings, results, elapsed)
+    return report(settings, results, elapsed) + "\n\n" + periods
 
 
 # ---------- report ----------
