@@ -55,7 +55,7 @@ from services.search import Query, Searcher
 from services.settings import Settings
 from tests.access import app_key, grant, make_institution, principal, staff_key
 from tests.bench.classification import BILINGUAL
-from tests.bench.quality import bilingual_sets, tate_set
+from tests.bench.quality import legacy_sets
 from tests.factories import image_record, make_asset, make_image
 
 TIERS = ["metadata", "thumbnail", "preview", "original"]
@@ -461,7 +461,7 @@ def test_an_oai_harvest_lists_exactly_the_visible_records(world: World, who: str
 # -- the leak check ---------------------------------------------------------------------------------
 
 def test_no_query_of_the_quality_set_finds_anything_a_principal_may_not_see(world: World) -> None:
-    queries = sorted({q.q for s in (tate_set(), *bilingual_sets()) for q in s.queries if q.q})
+    queries = sorted({q.q for s in legacy_sets() for q in s.queries if q.q})
     searcher = Searcher(world.client.app.state.es, world.settings)  # type: ignore[attr-defined]
     db = world.client.app.state.db  # type: ignore[attr-defined]
     for spec in world.principals:
