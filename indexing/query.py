@@ -145,8 +145,12 @@ def period_clause(q: str, analyzer: Analyzer | None = None) -> dict[str, Any] | 
     "dynasty", "period", "reign" or "era"."""
     analyzer = analyzer or default_analyzer()
     names = period_names()
-    words = [w for w in analyzer.zh_words(analyzer.fold(q))
-             if w in names or w.rstrip("代朝") in names or (w[:1] in names and w[1:] in names)]  # 唐代, 明永乐
+    folded = analyzer.fold(q)
+    # A one-character name (夏, 唐, 明) is also a common word (summer; 唐卡斯特 is Doncaster): only as the whole
+    # query or with 代/朝 (唐代).
+    words = [w for w in analyzer.zh_words(folded)
+             if (w in names and (len(w) > 1 or w == folded.strip())) or (w.rstrip("代朝") in names and w[-1] in "代朝")
+             or (w[:1] in names and w[1:] in names and len(w) > 2)]  # 唐代, 明永乐
     text = q if ERA_WORDS.search(q) else " ".join(words)
     if not text:
         return None

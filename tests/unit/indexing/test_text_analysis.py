@@ -65,4 +65,6 @@ def test_a_named_period_becomes_a_year_range_but_common_english_words_do_not() -
                                                                           "relation": "within"}}}
     assert period_clause("Ming dynasty vase") is not None and period_clause("明永乐青花") is not None
     assert period_clause("鎏金铜带扣") is None  # 金 inside 鎏金 is not the Jin dynasty
+    assert period_clause("四季：夏") is None and period_clause("约克郡唐卡斯特") is None  # summer; Doncaster
+    assert period_clause("宋") is not None
     assert period_clause("Bird Song") is None and period_clause("Windmill near Norwich") is None
