@@ -198,8 +198,9 @@ def world(tmp_path_factory: pytest.TempPathFactory, settings: Settings, es: Elas
         "es": settings.es.model_copy(update={"index_prefix": f"test-matrix-{suffix}"}),
         # The whole index in every window, and no relevance floor: this is about what is visible, so every
         # visible asset must come back, however weakly it matches.
-        "search": settings.search.model_copy(update={"semantic_window": 500, "fusion": settings.search.fusion.model_copy(
-            update={"floor": -10.0, "gate": -10.0})}),
+        "search": settings.search.model_copy(update={
+            "semantic_window": 500,
+            "fusion": settings.search.fusion.model_copy(update={"floor": -10.0, "gate": -10.0})}),
         "access": settings.access.model_copy(update={"anonymous_rate_per_min": 10**7})})
     folder = tmp_path_factory.mktemp("matrix")
     picture = make_image(folder / "probe.jpg", seed=4242)
