@@ -62,7 +62,7 @@ def main():
     chosen = {r["acno"]: r for r in sample}
     for acno in EXTRA_IDS:
         if acno not in by_id:
-            sys.exit("extra id not found (or untitled): %s" % acno)
+            sys.exit(f"extra id not found (or untitled): {acno}")
         chosen.setdefault(acno, by_id[acno])
     if len(chosen) > MAX_TOTAL:
         sys.exit("corpus too large: %d" % len(chosen))

@@ -235,49 +235,49 @@ def main():
         errors.append("records not sorted by object_id or ids repeated")
     for r in records:
         if set(r) != RECORD_KEYS:
-            errors.append("record keys %s: %s" % (r.get("object_id"), sorted(r)))
+            errors.append("record keys {}: {}".format(r.get("object_id"), sorted(r)))
         if not (r.get("title_en") or "").strip():
-            errors.append("empty title: %s" % r.get("object_id"))
+            errors.append("empty title: {}".format(r.get("object_id")))
     idset = set(ids)
     seen = set()
     for k, q in enumerate(queries, 1):
         where = "query %d (%s)" % (k, q.get("q"))
         if set(q) != QUERY_KEYS:
-            errors.append("%s: keys %s" % (where, sorted(q)))
+            errors.append(f"{where}: keys {sorted(q)}")
             continue
         if q["q"] in seen:
-            errors.append("%s: duplicate q" % where)
+            errors.append(f"{where}: duplicate q")
         seen.add(q["q"])
         if not re.search(r"[\u4e00-\u9fff]", q["q"]):
-            errors.append("%s: no Chinese characters" % where)
+            errors.append(f"{where}: no Chinese characters")
         rel = q["relevant"]
         if not rel:
-            errors.append("%s: empty relevant" % where)
+            errors.append(f"{where}: empty relevant")
         if len(set(rel)) != len(rel):
-            errors.append("%s: repeated relevant id" % where)
+            errors.append(f"{where}: repeated relevant id")
         missing = [i for i in rel if i not in idset]
         if missing:
-            errors.append("%s: ids not in corpus %s" % (where, missing))
+            errors.append(f"{where}: ids not in corpus {missing}")
         if q["kind"] == "title":
             want = title_relevant(records, q["en"])
         elif q["kind"] == "term":
             if q["en"] not in TERMS:
-                errors.append("%s: unknown term %r" % (where, q["en"]))
+                errors.append("{}: unknown term {!r}".format(where, q["en"]))
                 continue
             want = term_relevant(records, q["en"])
             if not 2 <= len(want) <= 40:
                 errors.append("%s: %d relevant, outside 2..40" % (where, len(want)))
         else:
-            errors.append("%s: bad kind %r" % (where, q["kind"]))
+            errors.append("{}: bad kind {!r}".format(where, q["kind"]))
             continue
         if sorted(rel) != want:
-            errors.append("%s: relevant %s != rule %s" % (where, sorted(rel), want))
+            errors.append(f"{where}: relevant {sorted(rel)} != rule {want}")
     kinds = Counter(q.get("kind") for q in queries)
     print("records: %d" % len(records))
     print("queries: %d (%s)" % (len(queries), ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
-    print("relevant ids per query: title mean %.2f, term mean %.2f" % tuple(
+    print("relevant ids per query: title mean {:.2f}, term mean {:.2f}".format(*tuple(
         (sum(len(q["relevant"]) for q in queries if q.get("kind") == k) / max(1, kinds[k]))
-        for k in ("title", "term")))
+        for k in ("title", "term"))))
     if errors:
         for e in errors:
             print("ERROR", e)
