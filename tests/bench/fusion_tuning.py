@@ -131,9 +131,36 @@ def collected_sets(settings: Settings) -> list[Collected]:
     return collected
 
 
+def gate_report(collected: list[Collected], settings: Settings) -> None:
+    """What the gate costs (`--gate`): each set with the configured weights, with and without the gate, and
+    how the best whole-record and title cosines of real queries compare with the nonsense queries'."""
+    f = settings.search.fusion
+    w = np.array([getattr(f, leg) for leg in LEGS])
+    for c in collected:
+        ms = [matrix(legs) for legs in c.legs]
+        line = []
+        for label, gate in (("gate", f.gate), ("no gate", -9.0)):
+            runs = [ranked(m, w, f.floor if gate > -9 else -9.0, gate) for m in ms]
+            hits = np.mean([score("hit@10", r, q.relevant) for r, q in zip(runs, c.ds.queries, strict=True)])
+            line.append(f"{label} hit@10 {hits:.3f}")
+
+        def best(legs: Legs, leg: str) -> float:
+            return max((2 * h.score - 1 for h in legs.get(leg, ())), default=0.0)
+        real = np.array([[best(legs, "title"), best(legs, "text")] for legs in c.legs])
+        junk = np.array([[best(legs, "title"), best(legs, "text")] for legs in c.nonsense])
+        print(f"{c.name}: {', '.join(line)}; best cosine title/text — real queries p10 "
+              f"{np.percentile(real[:, 0], 10):.2f}/{np.percentile(real[:, 1], 10):.2f}, p50 "
+              f"{np.median(real[:, 0]):.2f}/{np.median(real[:, 1]):.2f}; nonsense p50 {np.median(junk[:, 0]):.2f}/"
+              f"{np.median(junk[:, 1]):.2f}, max {junk[:, 0].max():.2f}/{junk[:, 1].max():.2f}; nonsense with a "
+              f"keyword or bridge hit: {sum(bool(legs.get('keyword') or legs.get('bridge')) for legs in c.nonsense)}")
+
+
 def main() -> None:
     settings = get_settings()
     collected = collected_sets(settings)
+    if sys.argv[1:] == ["--gate"]:
+        gate_report(collected, settings)
+        return
     current = settings.search.fusion
     check_against_fuse(collected[0], {leg: getattr(current, leg) for leg in LEGS}, current.floor, current.gate)
     mats = [[matrix(legs) for legs in c.legs] for c in collected]
