@@ -13,6 +13,7 @@ from services.access.db import Database
 from services.access.errors import AlreadyExists
 from services.access.principals import Principal
 from services.access.resolve import principal_for_key
+from tests.cleanup import record
 
 OPERATOR = Principal(kind=PrincipalKind.OPERATOR, id="test-operator", name="test operator", scopes=OPERATOR_SCOPES)
 RATE = 100_000  # tests are not about the limit unless they say so
@@ -28,6 +29,7 @@ class Member:
 
 
 def ensure_region(db: Database, code: str) -> None:
+    record("regions", [code])  # removed after the module only when a test made it (tests.cleanup.TEST_REGION)
     with db.session() as s, contextlib.suppress(AlreadyExists):
         orgs.create_region(s, OPERATOR, RegionIn(code=code, name_zh=f"{code}区", name_en=f"Region {code}"))
 
@@ -37,6 +39,7 @@ def make_institution(db: Database, region: str, departments: tuple[str, ...] = (
     """A new institution (a unique id unless given) in `region`, with departments named `<id>` / `<id>部`."""
     ensure_region(db, region)
     inst = institution or f"t-{uuid.uuid4().hex[:10]}"
+    record("institutions", [inst])
     with db.session() as s:
         orgs.create_institution(s, OPERATOR, InstitutionIn(id=inst, name_zh=f"{inst}馆", name_en=f"{inst} museum",
                                                             region=region))
@@ -57,6 +60,7 @@ def staff_key(db: Database, institution: str, role: Role = Role.CURATOR, departm
 def app_key(db: Database, app_id: str | None = None, rate: int = RATE) -> tuple[str, str]:
     """(key, app id) of a new partner app."""
     app_id = app_id or f"app-{uuid.uuid4().hex[:10]}"
+    record("apps", [app_id])
     with db.session() as s:
         orgs.create_app(s, OPERATOR, AppIn(id=app_id, name=f"App {app_id}"))
         created = keys.create_key(s, OPERATOR, KeyIn(app=app_id, rate_limit_per_min=rate), RATE)

@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from services.cli import app
 from services.settings import Settings
+from tests.cleanup import record
 
 
 def run(*args: str) -> dict | list:  # type: ignore[type-arg]
@@ -23,6 +24,8 @@ def test_an_operator_sets_up_an_institution_and_its_admin_grants_a_partner_app(s
     assert settings.access.operator_key_file.stat().st_mode & 0o077 == 0  # readable by its owner only
     suffix = uuid.uuid4().hex[:8]
     inst, app_id = f"cli-{suffix}", f"cli-app-{suffix}"
+    record("institutions", [inst])  # removed when the module ends (tests.cleanup)
+    record("apps", [app_id])
 
     run("orgs", "add-region", "CN-ZJ", "--zh", "浙江省", "--en", "Zhejiang") if not any(
         r["code"] == "CN-ZJ" for r in run("orgs", "regions")) else None
