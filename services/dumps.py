@@ -25,7 +25,7 @@ from schemas.asset import AssetRecord
 from services import assets
 from services.access.policy import Decision, visibility_filter
 from services.access.principals import Principal
-from services.gateway.views import credit, media_links
+from services.record_view import credit, media_links
 from services.settings import Settings
 
 EXCLUDES = [*SOURCE_EXCLUDES, "ai"]

@@ -124,11 +124,11 @@ class Searcher:
 
     @property
     def text(self) -> Encoder:
-        return self._text or text_encoder()
+        return self._text or text_encoder(self.settings.models)
 
     @property
     def text_to_image(self) -> TextToImageEncoder | None:
-        image = self._image if self._image is not None else image_encoder()
+        image = self._image if self._image is not None else image_encoder(self.settings.models)
         return image if isinstance(image, TextToImageEncoder) else None
 
     # -- cursors ---------------------------------------------------------------------------------
@@ -213,12 +213,16 @@ class Searcher:
             body = dict(body)
             header = {"index": body.pop("index")} if "index" in body else {}
             searches += [header, body]
-        responses = self.es.msearch(searches=searches)["responses"]
+        result = self.es.msearch(searches=searches)
+        responses = result["responses"]
         out = {}
         for leg, resp in zip(bodies, responses, strict=True):
             if "error" in resp:
-                if resp.get("status") == 404:  # the PIT expired or was closed
-                    raise CursorError(EXPIRED)
+                if resp.get("status") == 404:
+                    if state.pit is None or resp["error"].get("type") == "index_not_found_exception":
+                        # no cursor involved: the index itself is missing
+                        raise NotFoundError(str(resp["error"].get("reason")), result.meta, resp)
+                    raise CursorError(EXPIRED)  # the PIT expired or was closed
                 raise RuntimeError(f"search leg {leg} failed: {resp['error']}")
             out[leg] = resp
         return out, max((int(r["took"]) for r in out.values()), default=0)
@@ -262,8 +266,10 @@ class Searcher:
             if page.next is None:
                 self._close(state)
             return page
-        except NotFoundError as exc:  # the PIT expired or was closed
-            raise CursorError(EXPIRED) from exc
+        except NotFoundError as exc:
+            if cursor is None or exc.error == "index_not_found_exception":
+                raise  # no cursor involved: the index itself is missing
+            raise CursorError(EXPIRED) from exc  # the PIT expired or was closed
 
     def _keyword_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,
                       first: bool) -> Page:

@@ -25,10 +25,12 @@ from schemas.access import (
     AccessPolicy,
     Audience,
     GrantScope,
+    PrincipalKind,
     Tier,
     access_table,
     embargo_lifted,
 )
+from services.access.errors import NotAllowed
 from services.access.principals import ActiveGrant, Principal
 
 GRANT_PREFIX = "grant:"
@@ -196,3 +198,16 @@ def visibility_filter(principal: Principal, *, withdrawn: bool = False) -> dict[
 def matched_grants(hit: Mapping[str, Any]) -> list[str]:
     names: list[str] = hit.get("matched_queries") or []
     return [n for n in names if n.startswith(GRANT_PREFIX)]
+
+
+# -- who manages an institution's batches and assets -------------------------------------------------
+
+def may_see_batch(principal: Principal, institution: str) -> bool:
+    """A batch is its institution's staff's business (and the operators'); to anyone else it does not exist."""
+    return principal.kind is PrincipalKind.OPERATOR or (principal.is_staff and principal.institution == institution)
+
+
+def require_curator_of(principal: Principal, institution: str, doing: str) -> None:
+    """Only curators of the holding institution change its records (`doing`: "withdraw its records")."""
+    if principal.institution != institution:
+        raise NotAllowed(f"only curators of {institution} {doing}")

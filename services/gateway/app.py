@@ -17,7 +17,7 @@ from services import __version__
 from services.access.db import Database
 from services.access.ratelimit import RateLimiter
 from services.gateway.errors import install_handlers
-from services.gateway.middleware import AccessMiddleware
+from services.gateway.middleware import AccessMiddleware, RequestContext
 from services.gateway.routers import (
     access,
     admin,
@@ -31,6 +31,7 @@ from services.gateway.routers import (
     search,
     web,
 )
+from services.logs import configure as configure_logs
 from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
 from services.storage import presigning_client
@@ -39,15 +40,14 @@ from services.workflows import AirflowClient
 log = logging.getLogger(__name__)
 
 
-def _warm_models() -> None:
+def _warm_models(settings: Settings) -> None:
     """Load the query encoders and the text analysis once, in the background, when the gateway starts."""
     from indexing.bridge import default_bridge
-    from indexing.encoders import image_encoder, text_encoder
+    from indexing.encoders.registry import load_encoders
     from indexing.terms import default_analyzer
 
     try:
-        text_encoder()
-        image_encoder()
+        load_encoders(settings.models)
         default_analyzer().load()
         default_bridge().load()
     except Exception:  # search answers with the error then; the gateway itself stays up
@@ -56,7 +56,7 @@ def _warm_models() -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logs(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.presigner = presigning_client(settings.s3)
         app.state.db = Database(settings.db)
         app.state.limiter = RateLimiter()
-        warm = asyncio.create_task(asyncio.to_thread(_warm_models))  # the first search need not wait for them
+        warm = asyncio.create_task(asyncio.to_thread(_warm_models, settings))  # the first search need not wait for them
         try:
             yield
         finally:
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_handlers(app)
     app.add_middleware(AccessMiddleware)
+    app.add_middleware(RequestContext)  # added last: outermost, so its id is on every line and every answer
     app.include_router(health.router)
     app.include_router(batches.router)
     app.include_router(assets.router)

@@ -17,6 +17,13 @@
 
 FastAPI's HTTPException and request-validation errors are rendered by the same handler,
 so a client sees exactly one shape whatever failed. `type` is a stable URI per failure.
+
+Errors are translated once, here, at the edge, not in each router: the domain's `AssetNotFound`
+(services/assets.py, indexing/labels.py) becomes the `AssetNotFound` problem; a connection failure
+or timeout of Elasticsearch (elastic_transport), S3 (minio over urllib3) or Airflow (httpx), and a
+missing Elasticsearch index, become a 503 `ServiceUnavailable`; anything else unhandled becomes a
+500 with the request id (`internal_error`, rendered by services/gateway/middleware.py, which logs the
+traceback).
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any, ClassVar
 
+import elastic_transport
+import httpx
+import urllib3
+from elasticsearch import NotFoundError as EsNotFoundError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -189,9 +200,69 @@ async def _on_access_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(kind.status, kind(exc.detail, **exc.extensions).body(request.url.path))
 
 
-def install_handlers(app: FastAPI) -> None:
-    from services.access.errors import AccessError
+class InternalError(Problem):
+    type = PROBLEM_BASE + "internal-error"
+    title = "Internal error"
+    status = 500
 
+
+def internal_error(path: str, request_id: str | None) -> JSONResponse:
+    """The answer to an exception nothing else handled: no detail of the exception leaks to the caller."""
+    problem = InternalError("the gateway failed to answer this request; it has been logged"
+                            + (f" with request id {request_id}" if request_id else ""), request_id=request_id)
+    return problem_response(500, problem.body(path), headers={"X-Request-ID": request_id} if request_id else None)
+
+
+# Connection failures and timeouts of the three services the gateway depends on, whatever route met them.
+UNAVAILABLE: dict[type[Exception], str] = {
+    elastic_transport.ConnectionError: "Elasticsearch cannot be reached",
+    elastic_transport.ConnectionTimeout: "Elasticsearch did not answer in time",
+    urllib3.exceptions.HTTPError: "object storage (S3) cannot be reached",
+    httpx.TransportError: "Airflow cannot be reached",
+}
+
+
+def _unavailable(exc: Exception) -> ServiceUnavailable:
+    service = next(v for k, v in UNAVAILABLE.items() if isinstance(exc, k))
+    return ServiceUnavailable(f"{service}: {type(exc).__name__}", service=service.split()[0].lower())
+
+
+async def _on_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return await _on_problem(request, _unavailable(exc))
+
+
+async def _on_es_not_found(request: Request, exc: Exception) -> JSONResponse:
+    """A missing index is a stack that is not set up (503); any other NotFoundError a route did not expect
+    is a bug (500)."""
+    assert isinstance(exc, EsNotFoundError)
+    if exc.error != "index_not_found_exception":
+        raise exc
+    problem = ServiceUnavailable("Elasticsearch has no such index: the search index is not set up yet",
+                                 service="elasticsearch")
+    return await _on_problem(request, problem)
+
+
+async def _on_asset_not_found(request: Request, exc: Exception) -> JSONResponse:
+    return await _on_problem(request, AssetNotFound(f"no asset {exc.args[0]!r}" if exc.args else "no such asset"))
+
+
+async def _on_airflow_error(request: Request, exc: Exception) -> JSONResponse:
+    """Airflow unreachable (services/workflows.py wraps httpx's errors) or refusing: the DAG cannot start."""
+    return await _on_problem(request, ServiceUnavailable(f"Airflow failed: {exc}", service="airflow"))
+
+
+def install_handlers(app: FastAPI) -> None:
+    from indexing import labels
+    from services import assets
+    from services.access.errors import AccessError
+    from services.workflows import AirflowError
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, _on_unavailable)
+    app.add_exception_handler(EsNotFoundError, _on_es_not_found)
+    app.add_exception_handler(assets.AssetNotFound, _on_asset_not_found)
+    app.add_exception_handler(labels.AssetNotFound, _on_asset_not_found)
+    app.add_exception_handler(AirflowError, _on_airflow_error)
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(AccessError, _on_access_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)

@@ -1,4 +1,12 @@
-"""Who is calling, and how often: the principal of each request and its rate limit, before any route runs.
+"""Around every request: its id and the last word on failures (RequestContext), then who is calling and
+how often (AccessMiddleware).
+
+RequestContext (outermost) takes the caller's `X-Request-ID` when it is a short token, or makes one,
+puts it in services/logs.request_id for every line logged meanwhile, and returns it as `X-Request-ID`.
+An exception nothing else handled is logged once with its traceback and answered with a problem+json 500
+carrying the request id (services/gateway/errors.internal_error).
+
+AccessMiddleware: the principal of each request and its rate limit, before any route runs.
 
 A pure ASGI middleware (streamed responses such as dumps pass through untouched): it reads the
 API key (`Authorization: Bearer …` or `X-API-Key`), makes the principal (services/access/resolve.py,
@@ -9,6 +17,9 @@ a 401, never a silent fall-back to anonymous; over the limit is a 429 with `Retr
 
 from __future__ import annotations
 
+import logging
+import re
+import uuid
 from typing import Any
 
 import anyio
@@ -18,10 +29,48 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.access.errors import InvalidKey
 from services.access.principals import ANONYMOUS, Principal
 from services.access.resolve import principal_for_key
-from services.gateway.errors import TooManyRequests, Unauthorized, problem_response
+from services.gateway.errors import TooManyRequests, Unauthorized, internal_error, problem_response
+from services.logs import request_id
+
+log = logging.getLogger(__name__)
 
 EXEMPT = ("/healthz", "/readyz", "/metrics")
 IMAGE_API = "/iiif/3/"  # Presentation manifests share the prefix and the budget: viewers fetch them with the tiles
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id", "")
+        rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        scope.setdefault("state", {})["request_id"] = rid
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                MutableHeaders(scope=message)["X-Request-ID"] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error", extra={"method": scope["method"], "path": scope["path"]})
+            if started:  # a streamed answer already under way cannot become a problem: cut it off
+                raise
+            await internal_error(scope["path"], rid)(scope, receive, send)
+        finally:
+            request_id.reset(token)
 
 
 def api_key(headers: Headers) -> str | None:

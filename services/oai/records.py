@@ -21,9 +21,9 @@ from schemas.access import MEDIA_TIERS, Tier
 from schemas.asset import AssetRecord
 from services import assets
 from services.access.policy import Decision
-from services.gateway.views import media_href
 from services.oai.formats import EDM_NS, OAI_DC_NS
 from services.oai.sets import Names, category_names
+from services.record_view import media_href
 
 DC_NS = "http://purl.org/dc/elements/1.1/"
 DCTERMS_NS = "http://purl.org/dc/terms/"

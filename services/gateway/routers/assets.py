@@ -4,11 +4,11 @@ delivery, and curator decisions on AI labels."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from elasticsearch import ConflictError
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -19,12 +19,13 @@ from services import assets
 from services.access import audit
 from services.access.db import Database
 from services.access.delivery import authorise, record_delivery
-from services.access.errors import AccessError, NotAllowed
-from services.access.policy import Decision, visibility_filter
+from services.access.errors import AccessError
+from services.access.policy import Decision, require_curator_of, visibility_filter
 from services.access.principals import Principal
 from services.gateway.deps import (
     DbDep,
     EsDep,
+    NeighbourCount,
     PresignerDep,
     PrincipalDep,
     SettingsDep,
@@ -32,9 +33,8 @@ from services.gateway.deps import (
     VisibleAssetWithVectors,
     require,
 )
-from services.gateway.errors import AssetNotFound, Conflict, LabelNotFound
-from services.gateway.routers.search import Credited, credited
-from services.gateway.views import Access, LicenceView, MediaLink, credit, media_links
+from services.gateway.errors import Conflict, LabelNotFound
+from services.record_view import Access, Credited, LicenceView, MediaLink, credit, credited, media_links
 from services.storage import presigned_get
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
@@ -121,12 +121,13 @@ async def get_asset(seen: VisibleAssetWithVectors, es: EsDep, settings: Settings
 
 @router.get("/{asset_id}/similar", response_model=Similar, dependencies=[Depends(require(Scope.SEARCH))])
 async def similar(seen: VisibleAssetWithVectors, es: EsDep, settings: SettingsDep, principal: PrincipalDep,
-                  size: Annotated[int, Query(ge=1, le=100)] = 10) -> Similar:
+                  size: NeighbourCount = 10) -> Similar:
     """Neighbours by text (in any language) and by image, among the assets the caller may see."""
     found = await asyncio.to_thread(assets.similar, es, settings, seen.asset, size,
                                     visibility=visibility_filter(principal))
-    return Similar(text=[Neighbour.model_validate(h) for h in credited(es, settings, principal, found["text"])],
-                   image=[Neighbour.model_validate(h) for h in credited(es, settings, principal, found["image"])])
+    text = await asyncio.to_thread(credited, es, settings, principal, found["text"])
+    image = await asyncio.to_thread(credited, es, settings, principal, found["image"])
+    return Similar(text=[Neighbour.model_validate(h) for h in text], image=[Neighbour.model_validate(h) for h in image])
 
 
 @router.get("/{asset_id}/media/{image}/{tier}", status_code=302, dependencies=[Depends(require(Scope.DELIVER))],
@@ -143,7 +144,7 @@ async def deliver_media(seen: VisibleAsset, image: int, tier: Tier, principal: P
         await asyncio.to_thread(_audit, db, principal, asset, decision, image, tier, False, exc.detail)
         raise
     await asyncio.to_thread(_audit, db, principal, asset, decision, image, tier, True, None)
-    url = presigned_get(presigner, settings.s3.bucket_assets, key, settings.s3.presign_ttl_s)
+    url = await asyncio.to_thread(presigned_get, presigner, settings.s3.bucket_assets, key, settings.s3.presign_ttl_s)
     headers = {"Cache-Control": "no-store", "X-Wenyuan-Tier": tier.value,
                # The credit line travels with the file (RFC 8187 encoding: titles are often Chinese).
                "Attribution": "UTF-8''" + quote(assets.attribution(asset), safe="")}
@@ -163,8 +164,7 @@ async def withdraw_asset(seen: VisibleAsset, es: EsDep, settings: SettingsDep, p
                          db: DbDep) -> dict[str, Any]:
     """Withdraw one of your institution's records: from now on no search or delivery finds it, and OAI-PMH
     harvesters are told it was deleted. Ingesting the object again brings it back."""
-    if principal.institution != seen.asset.institution:
-        raise NotAllowed(f"only curators of {seen.asset.institution} withdraw its records")
+    require_curator_of(principal, seen.asset.institution, "withdraw its records")
     asset = await asyncio.to_thread(assets.withdraw, es, settings, seen.asset)
     await asyncio.to_thread(_audit_withdrawal, db, principal, asset)
     return {"asset_id": asset.asset_id, "deleted_at": asset.deleted_at}
@@ -187,8 +187,7 @@ async def decide_label(seen: VisibleAsset, label: str, decision: LabelDecision, 
                        principal: PrincipalDep, db: DbDep) -> AssetLabels:
     """Accept or reject a label (a taxonomy id, or a period id of schemas/periods.json) for one of your
     institution's assets; effective at once and kept across reindexing. The curator recorded is the caller."""
-    if principal.institution != seen.asset.institution:
-        raise NotAllowed(f"only curators of {seen.asset.institution} decide its labels")
+    require_curator_of(principal, seen.asset.institution, "decide its labels")
     try:
         labels.label_kind(label)
     except KeyError as exc:
@@ -197,8 +196,6 @@ async def decide_label(seen: VisibleAsset, label: str, decision: LabelDecision, 
     try:
         asset = await asyncio.to_thread(labels.decide, es, settings.es, seen.asset.asset_id, label, decision.status,
                                         f"{principal.name} ({principal.id})")
-    except labels.AssetNotFound as exc:
-        raise AssetNotFound(f"no asset {seen.asset.asset_id!r}") from exc
     except ConflictError as exc:
         raise Conflict("the asset changed while the decision was applied; send it again") from exc
     await asyncio.to_thread(_audit_label, db, principal, asset, label, decision.status)

@@ -14,16 +14,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field, field_validator
 
-from schemas.access import PrincipalKind, Scope
-from services.access.principals import Principal
-from services.gateway.deps import AirflowDep, PrincipalDep, S3Dep, SettingsDep, require
-from services.gateway.errors import BadRequest, BatchNotFound, Conflict, Forbidden, InvalidRequest, ServiceUnavailable
+from schemas.access import Scope
+from services.gateway.deps import AirflowDep, BatchDep, PrincipalDep, S3Dep, SettingsDep, Uploader, require
+from services.gateway.errors import BadRequest, BatchNotFound, Conflict, Forbidden, InvalidRequest
 from services.ingest.batch_list import BadCursor, list_batches
 from services.ingest.batches import (
     INSTITUTION_ID,
     BatchRecord,
     BatchState,
-    load_batch,
     new_batch_id,
     report_key,
     save_batch,
@@ -94,22 +92,6 @@ def _chunk_progress(s3: S3Dep, settings: SettingsDep, batch_id: str) -> ChunkPro
     return ChunkProgress(total=count("chunk-"), stored=count("result-"), indexed=count("indexed-"))
 
 
-def _batch(s3: S3Dep, settings: SettingsDep, batch_id: str, principal: PrincipalDep) -> BatchRecord:
-    """The batch, if the caller is staff of its institution or an operator; 404 otherwise, as for no batch."""
-    try:
-        batch = load_batch(s3, settings.s3, batch_id)
-    except ObjectNotFound as exc:
-        raise BatchNotFound(f"no batch {batch_id!r}", batch_id=batch_id) from exc
-    if not (principal.kind is PrincipalKind.OPERATOR or (principal.is_staff and principal.institution ==
-                                                          batch.institution)):
-        raise BatchNotFound(f"no batch {batch_id!r}", batch_id=batch_id)
-    return batch
-
-
-BatchDep = Annotated[BatchRecord, Depends(_batch)]
-
-
-Uploader = Annotated[Principal, Depends(require(Scope.UPLOAD))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -166,10 +148,7 @@ async def submit_batch(batch: BatchDep, s3: S3Dep, settings: SettingsDep, airflo
     if batch.state in {BatchState.SUBMITTED, BatchState.RUNNING}:
         raise Conflict(f"batch {batch.batch_id} is already {batch.state}")
     run_id = f"batch-{batch.batch_id}-{len(batch.runs) + 1}"
-    try:
-        await asyncio.to_thread(airflow.trigger, settings.ingest.dag_id, {"batch_id": batch.batch_id}, run_id=run_id)
-    except AirflowError as exc:
-        raise ServiceUnavailable(f"could not start the ingestion DAG: {exc}") from exc
+    await asyncio.to_thread(airflow.trigger, settings.ingest.dag_id, {"batch_id": batch.batch_id}, run_id=run_id)
     batch.runs.append(run_id)
     batch.state, batch.error = BatchState.SUBMITTED, None
     return await asyncio.to_thread(save_batch, s3, settings.s3, batch)

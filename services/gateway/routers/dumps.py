@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from elastic_transport import ConnectionError as TransportConnectionError
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from schemas.access import Scope
 from services.dumps import FILENAME, Dump
 from services.gateway.deps import EsDep, PrincipalDep, SettingsDep, require
-from services.gateway.errors import ServiceUnavailable
 
 router = APIRouter(prefix="/v1/dumps", tags=["dumps"], dependencies=[Depends(require(Scope.SEARCH))])
 
@@ -22,10 +20,7 @@ router = APIRouter(prefix="/v1/dumps", tags=["dumps"], dependencies=[Depends(req
                                             "the caller's tier and the media links that tier allows."}})
 async def read_dump(es: EsDep, settings: SettingsDep, principal: PrincipalDep) -> StreamingResponse:
     """Every record the caller may see (the same rules as search), streamed; no Content-Length."""
-    try:
-        dump = await asyncio.to_thread(Dump(es, settings, principal).open)
-    except TransportConnectionError as exc:
-        raise ServiceUnavailable(f"Elasticsearch cannot be reached: {exc}") from exc
+    dump = await asyncio.to_thread(Dump(es, settings, principal).open)
     return StreamingResponse(iter(dump), media_type="application/gzip",
                              headers={"Content-Disposition": f'attachment; filename="{FILENAME}"',
                                       "Cache-Control": "no-store"})

@@ -16,17 +16,13 @@ tile would cost more than the tile).
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-import urllib3
-from elasticsearch import ConnectionError as EsConnectionError
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
-from minio.error import S3Error
 from starlette.convertors import Convertor, register_url_convertor
 
 from schemas.access import Scope
@@ -35,10 +31,9 @@ from services.access import audit
 from services.access.db import Database
 from services.access.errors import TierRefused
 from services.access.principals import Principal
-from services.gateway.deps import DbDep, EsDep, PrincipalDep, S3Dep, SettingsDep, require
-from services.gateway.errors import BadImageRequest, ImageNotFound, ServiceUnavailable
+from services.gateway.deps import DbDep, ParsedRequest, PrincipalDep, S3Dep, SeenImage, SettingsDep, Sources, require
+from services.gateway.errors import BadImageRequest, ImageNotFound
 from services.iiif import delivery, image, info
-from services.iiif.cache import SourceCache
 from services.settings import Settings
 from services.storage import ObjectNotFound
 
@@ -92,39 +87,6 @@ router = APIRouter(prefix="/iiif/3", tags=["iiif"], route_class=CorsRoute,
                    dependencies=[Depends(require(Scope.DELIVER))])
 BASE = "/{image_id:iiif_image_id}"
 IMAGE = BASE + "/{region}/{size}/{rotation}/{quality}.{format}"
-_sources_lock = threading.Lock()
-
-
-def _sources(request: Request) -> SourceCache:
-    """The decoded-source cache of this app (made on first use: one per gateway process)."""
-    state = request.app.state
-    with _sources_lock:
-        if not isinstance(getattr(state, "iiif_sources", None), SourceCache):
-            state.iiif_sources = SourceCache(state.settings.iiif.source_cache_mb * 1024 * 1024)
-    cache: SourceCache = state.iiif_sources
-    return cache
-
-
-def parsed_request(region: str, size: str, rotation: str, quality: str, format: str) -> image.ImageRequest:
-    try:
-        return image.parse(region, size, rotation, f"{quality}.{format}")
-    except image.InvalidImageRequest as exc:
-        raise BadImageRequest(str(exc)) from exc
-
-
-async def seen_image(image_id: str, es: EsDep, settings: SettingsDep, principal: PrincipalDep) -> delivery.SeenImage:
-    """Fetch, 404, decide: an image of an asset the caller may not see is not found, like one that does not exist."""
-    try:
-        return await asyncio.to_thread(delivery.find_image, es, settings, image_id, principal)
-    except delivery.ImageNotFound as exc:
-        raise ImageNotFound(f"no image {image_id!r}") from exc
-    except EsConnectionError as exc:
-        raise ServiceUnavailable(f"Elasticsearch is unreachable: {exc}") from exc
-
-
-ParsedRequest = Annotated[image.ImageRequest, Depends(parsed_request)]
-SeenImage = Annotated[delivery.SeenImage, Depends(seen_image)]
-Sources = Annotated[SourceCache, Depends(_sources)]
 
 
 def _service_id(settings: Settings, image_id: str) -> str:
@@ -198,8 +160,6 @@ async def read_image(request: ParsedRequest, seen: SeenImage, settings: Settings
         raise BadImageRequest(str(exc)) from exc
     except ObjectNotFound as exc:
         raise ImageNotFound(f"the stored file of image {seen.image.id!r} is missing ({exc})") from exc
-    except (S3Error, urllib3.exceptions.HTTPError) as exc:
-        raise ServiceUnavailable(f"object storage failed: {exc}") from exc
     canonical = f"{_service_id(settings, seen.image.id)}/{made.plan.canonical(made.limits)}"
     links = [f'<{canonical}>;rel="canonical"', PROFILE_LINK]
     if seen.asset.licence.uri:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import parse_qsl
 
-from elastic_transport import ConnectionError as TransportConnectionError
 from fastapi import APIRouter, Depends, Request, Response
 
 from schemas.access import Scope
 from services.gateway.deps import DbDep, EsDep, PrincipalDep, SettingsDep, require
-from services.gateway.errors import ServiceUnavailable
 from services.oai.envelope import MEDIA_TYPE
 from services.oai.holders import names_from
 from services.oai.verbs import Repository, respond
@@ -30,10 +28,8 @@ RESPONSES: dict[int | str, dict[str, object]] = {
 async def _answer(pairs: list[tuple[str, str]], es: EsDep, settings: SettingsDep, principal: PrincipalDep,
                   db: DbDep) -> Response:
     repository = Repository(es, settings, principal, names_from(db))
-    try:
-        body = await asyncio.to_thread(respond, repository, pairs)
-    except TransportConnectionError as exc:  # not a protocol condition: HTTP 503, as the protocol allows
-        raise ServiceUnavailable(f"Elasticsearch cannot be reached: {exc}") from exc
+    # Elasticsearch unreachable is no protocol condition: HTTP 503 (services/gateway/errors.py), as the protocol allows.
+    body = await asyncio.to_thread(respond, repository, pairs)
     return Response(body, media_type=MEDIA_TYPE)
 
 

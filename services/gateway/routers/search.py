@@ -5,67 +5,38 @@ from __future__ import annotations
 import asyncio
 import io
 import warnings
-from typing import Annotated, Any
+from typing import Annotated
 
-from elasticsearch import Elasticsearch
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, Field
 
+from indexing.encoders import image_encoder
 from indexing.encoders.pixels import viewable
-from indexing.query import Filters, Mode, Sort
+from indexing.query import Mode, Sort
 from indexing.terms import default_analyzer
 from schemas.access import Scope
-from schemas.asset import AssetRecord
 from services import assets
 from services.access.policy import visibility_filter
-from services.access.principals import Principal
-from services.gateway.deps import EsDep, PrincipalDep, SettingsDep, require
+from services.gateway.deps import EsDep, FiltersDep, PageSize, PrincipalDep, SettingsDep, require
 from services.gateway.errors import (
-    AssetNotFound,
     BadRequest,
     InvalidRequest,
     PayloadTooLarge,
+    ServiceUnavailable,
     UnsupportedMediaType,
 )
-from services.gateway.views import Access, LicenceView, credit, thumbnail
+from services.record_view import Credited, credited
 from services.search import CursorError, Searcher
 from services.search import Query as SearchQuery
-from services.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require(Scope.SEARCH))])
-
-
-class Credited(BaseModel):
-    """What every result carries: the licence, the credit line, and what the caller receives of it."""
-
-    asset_id: str
-    licence: LicenceView
-    attribution: str = Field(description="The credit line to give when reusing it.")
-    access: Access
-    thumbnail: str | None = Field(description="Link to the thumbnail, when the caller's tier includes it.")
-    record: dict[str, Any] = Field(description="The asset record (vectors left out).")
 
 
 class Hit(Credited):
     score: float | None = Field(description="BM25, cosine or fused (RRF) score, by mode.")
     ranks: dict[str, int | None] = Field(description="Rank in each leg a hybrid result came from.")
     highlight: dict[str, list[str]] = Field(description="Matching fragments, <em>-marked, per field.")
-
-
-def credited(es: Elasticsearch, settings: Settings, principal: Principal,
-             hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each hit with its licence, attribution, the caller's tier and its thumbnail link."""
-    decisions = assets.decisions_for(es, settings, principal, [h["record"] for h in hits])
-    base = settings.gateway.public_url
-    out = []
-    for hit in hits:
-        asset = AssetRecord.model_validate(hit["record"])
-        decision = decisions[asset.asset_id]
-        # The record as the contract has it now (e.g. image ids filled in for records stored before them).
-        record = asset.public_view()
-        out.append(hit | credit(asset, decision) | {"thumbnail": thumbnail(base, asset, decision), "record": record})
-    return out
 
 
 class Bucket(BaseModel):
@@ -81,28 +52,6 @@ class SearchPage(BaseModel):
     took_ms: int = Field(description="Elasticsearch's own time for this page, summed over its requests.")
 
 
-def search_filters(
-    category: Annotated[list[str], Query(description="Taxonomy category ids (repeat for OR).")] = [],  # noqa: B006
-    material: Annotated[list[str], Query(description="Taxonomy material ids.")] = [],  # noqa: B006
-    institution: Annotated[list[str], Query()] = [],  # noqa: B006
-    region: Annotated[list[str], Query(description="ISO 3166 codes: CN, CN-BJ, GB…")] = [],  # noqa: B006
-    department: Annotated[list[str], Query()] = [],  # noqa: B006
-    licence: Annotated[list[str], Query(description="Licence codes: CC0, CC-BY-4.0, InC…")] = [],  # noqa: B006
-    reusable: Annotated[bool | None, Query(description="Only openly reusable licences.")] = None,
-    has_image: bool | None = None,
-    year_from: Annotated[int | None, Query(description="Period overlaps from this year (negative: BCE).")] = None,
-    year_to: Annotated[int | None, Query(description="… to this year.")] = None,
-) -> Filters:
-    """The filters every search route takes, as query parameters."""
-    if year_from is not None and year_to is not None and year_from > year_to:
-        raise InvalidRequest(f"year_to ({year_to}) is before year_from ({year_from}): give the earlier year first",
-                             field="year_to")
-    return Filters(category=category, material=material, institution=institution, region=region,
-                   department=department,
-                   licence=licence, reusable=reusable, has_image=has_image, year_from=year_from, year_to=year_to)
-
-
-FiltersDep = Annotated[Filters, Depends(search_filters)]
 
 
 def searchable(q: str) -> bool:
@@ -120,7 +69,7 @@ async def search(
                                                "`WENYUAN_SEARCH__MAX_QUERY_CHARS` characters).")] = None,
     mode: Mode = Mode.HYBRID,
     sort: Sort = Sort.RELEVANCE,
-    size: Annotated[int, Query(ge=1, le=100, description="Results per page (at most 100).")] = 20,
+    size: PageSize = 20,
     cursor: Annotated[str | None, Query(max_length=4000, description="`next` of the previous page.")] = None,
 ) -> SearchPage:
     """Search the assets; walk every result by passing `next` back as `cursor` with the same parameters."""
@@ -132,8 +81,6 @@ async def search(
                              field="q")
     if q is not None and not await asyncio.to_thread(searchable, q):
         raise InvalidRequest("q has no words to search for: only stop words, punctuation or symbols", field="q")
-    if size > settings.search.max_page_size:
-        raise InvalidRequest(f"size is at most {settings.search.max_page_size}", field="size")
     query = SearchQuery(q=q, mode=mode, filters=filters, sort=sort, size=size, viewer=principal.fingerprint())
     try:
         page = await asyncio.to_thread(Searcher(es, settings).search, query, cursor,
@@ -184,7 +131,7 @@ async def search_image(
     file: Annotated[UploadFile | None, File(description="A JPEG, PNG or WebP picture.")] = None,
     asset_id: Annotated[str | None, Form(description="Or: search with this asset's image…")] = None,
     image: Annotated[int, Form(ge=0, description="… the n-th of its images (0 = the first).")] = 0,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    size: PageSize = 20,
 ) -> ImageResults:
     """Assets whose images look like the uploaded picture, or like one of an asset's images."""
     if (file is None) == (asset_id is None):
@@ -197,14 +144,15 @@ async def search_image(
             raise PayloadTooLarge(f"images for search are at most {limit // (1024 * 1024)} MiB", field="file")
         if not data:
             raise InvalidRequest("the uploaded file is empty", field="file")
-        picture = _open_upload(data, settings.ingest.max_image_pixels)
+        if await asyncio.to_thread(image_encoder, settings.models) is None:
+            raise ServiceUnavailable("image search is off: no image encoder is configured "
+                                     "(WENYUAN_MODELS__IMAGE_ENCODER)", field="file")
+        # Decoding and encoding a picture take tens of milliseconds of CPU: never on the event loop.
+        picture = await asyncio.to_thread(_open_upload, data, settings.ingest.max_image_pixels)
         hits = await asyncio.to_thread(assets.search_by_image, es, settings, picture, filters, size,
                                        visibility=visibility)
     else:
-        try:
-            asset, _ = await asyncio.to_thread(assets.load_seen, es, settings, asset_id or "", principal, vectors=True)
-        except assets.AssetNotFound as exc:
-            raise AssetNotFound(f"no asset {asset_id!r}") from exc
+        asset, _ = await asyncio.to_thread(assets.load_seen, es, settings, asset_id or "", principal, vectors=True)
         if image >= len(asset.images) or not asset.images[image].vector:
             raise InvalidRequest(f"asset {asset_id} has no indexed image number {image}", field="image")
         vector = asset.images[image].vector or []

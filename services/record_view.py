@@ -1,16 +1,20 @@
-"""Pieces every answer about an asset carries: its licence and credit line, the caller's tier, and the
-delivery links that tier allows (each one resolves through `GET /v1/assets/{id}/media/{image}/{tier}`)."""
+"""The record view: what every answer about an asset carries — its licence and credit line, the caller's
+tier, and the delivery links that tier allows (each one resolves through
+`GET /v1/assets/{id}/media/{image}/{tier}`). Search, assets, OAI-PMH and dumps all show a record this way."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from elasticsearch import Elasticsearch
 from pydantic import BaseModel, Field
 
 from schemas.access import MEDIA_TIERS, Tier
 from schemas.asset import AssetRecord
 from services import assets
 from services.access.policy import Decision
+from services.access.principals import Principal
+from services.settings import Settings
 
 
 class LicenceView(BaseModel):
@@ -53,3 +57,29 @@ def thumbnail(base: str, asset: AssetRecord, decision: Decision) -> str | None:
     if asset.images and (decision.tier or Tier.METADATA).includes(Tier.THUMBNAIL):
         return media_href(base, asset.asset_id, 0, Tier.THUMBNAIL)
     return None
+
+
+class Credited(BaseModel):
+    """What every result carries: the licence, the credit line, and what the caller receives of it."""
+
+    asset_id: str
+    licence: LicenceView
+    attribution: str = Field(description="The credit line to give when reusing it.")
+    access: Access
+    thumbnail: str | None = Field(description="Link to the thumbnail, when the caller's tier includes it.")
+    record: dict[str, Any] = Field(description="The asset record (vectors left out).")
+
+
+def credited(es: Elasticsearch, settings: Settings, principal: Principal,
+             hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each hit with its licence, attribution, the caller's tier and its thumbnail link."""
+    decisions = assets.decisions_for(es, settings, principal, [h["record"] for h in hits])
+    base = settings.gateway.public_url
+    out = []
+    for hit in hits:
+        asset = AssetRecord.model_validate(hit["record"])
+        decision = decisions[asset.asset_id]
+        # The record as the contract has it now (e.g. image ids filled in for records stored before them).
+        record = asset.public_view()
+        out.append(hit | credit(asset, decision) | {"thumbnail": thumbnail(base, asset, decision), "record": record})
+    return out
