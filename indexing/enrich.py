@@ -103,8 +103,8 @@ class Enricher:
         self.settings = settings
         self.es = es
         self.s3 = s3
-        self.text = text or text_encoder()
-        self.image = image if image is not None else image_encoder()
+        self.text = text or text_encoder(settings.models)
+        self.image = image if image is not None else image_encoder(settings.models)
         self._ocr = ocr
         self.use_ocr = use_ocr and settings.models.ocr_engine != "none"
         index = assets_alias(settings.es) if es is not None and es.indices.exists_alias(
@@ -128,7 +128,7 @@ class Enricher:
 
     def ocr(self) -> OcrEngine | None:
         if self._ocr is None and self.use_ocr:
-            self._ocr = ocr_engine()
+            self._ocr = ocr_engine(self.settings.models)
         return self._ocr
 
     def enrich(self, assets: Sequence[AssetRecord]) -> list[AssetRecord]:

@@ -8,14 +8,14 @@ asset's `ai.ocr_text`, searchable in Chinese, and is kept apart from curator fie
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
-from functools import cache
 from importlib.metadata import version
 from typing import Protocol
 
 from PIL import Image
 
-from services.settings import get_settings
+from services.settings import ModelSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,19 @@ class RapidOcrEngine:
         return OcrResult("\n".join(texts), sum(float(line[2]) for line in lines) / len(lines))
 
 
-@cache
-def ocr_engine() -> OcrEngine | None:
-    """The configured engine, loaded once per process; None when OCR is turned off (`none`)."""
-    models = get_settings().models
+_lock = threading.Lock()
+_engines: dict[tuple[str, int], OcrEngine] = {}
+
+
+def ocr_engine(models: ModelSettings) -> OcrEngine | None:
+    """The configured engine, loaded once per process (under a lock); None when OCR is turned off (`none`)."""
     if models.ocr_engine == "none":
         return None
-    if models.ocr_engine == "rapidocr":
-        return RapidOcrEngine(models.threads)
-    raise ValueError(f"unknown OCR engine {models.ocr_engine!r}: use rapidocr or none")
+    if models.ocr_engine != "rapidocr":
+        raise ValueError(f"unknown OCR engine {models.ocr_engine!r}: use rapidocr or none")
+    key = (models.ocr_engine, models.threads)
+    if (engine := _engines.get(key)) is None:
+        with _lock:
+            if (engine := _engines.get(key)) is None:
+                engine = _engines[key] = RapidOcrEngine(models.threads)
+    return engine

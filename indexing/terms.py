@@ -14,7 +14,8 @@ analysed by the same function before it is matched against them:
 - **Title keys**: each title normalised (folded, lowercased, punctuation and spaces removed) for
   exact known-item matching — a query that *is* a title ranks that record first.
 
-Models are loaded once per process under a lock (jieba's dictionary takes ~2 s).
+Models load on first use, once, under the analyzer's lock, checked twice (jieba's dictionary takes
+~2 s), as the encoders do (indexing/encoders/base.py).
 """
 
 from __future__ import annotations
@@ -45,15 +46,13 @@ where which while who whom why with would you your yours yourself yourselves
 # Chinese function words that carry no meaning on their own in a query (的, 和 …); a query of only these is empty.
 ZH_STOPWORDS = frozenset("的 之 和 与 及 或 在 是 了 着 也 其 以 于 为 而 等 把 被 从 对 就 都 很 吗 呢 啊 吧".split())  # noqa: SIM905
 
-_lock = threading.Lock()
-
-
 class Analyzer:
     """Folding, segmentation and stemming; cheap to construct, loads its models on first use."""
 
     def __init__(self, user_words: Iterable[str] = (), cache_dir: Path | None = None) -> None:
         self._user_words = tuple(user_words)
         self._cache_dir = cache_dir
+        self._lock = threading.Lock()
         self._jieba: Any = None
         self._opencc: Any = None
         self._stemmer: Any = None
@@ -61,7 +60,7 @@ class Analyzer:
     def load(self) -> None:
         if self._jieba is not None:
             return
-        with _lock:
+        with self._lock:
             if self._jieba is not None:
                 return
             with warnings.catch_warnings():  # jieba 0.42's regexes have invalid escapes (fine at run time)

@@ -151,7 +151,7 @@ def also_held_by(es: Elasticsearch, settings: Settings, asset: AssetRecord, *,
 def search_by_image(es: Elasticsearch, settings: Settings, image: Image.Image, filters: Filters, k: int = 20, *,
                     visibility: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Assets whose images look like `image` (kNN on the nested image vectors)."""
-    encoder = image_encoder()
+    encoder = image_encoder(settings.models)
     if encoder is None:
         raise LookupError("image search is off: no image encoder is configured (WENYUAN_MODELS__IMAGE_ENCODER)")
     vector = np.asarray(encoder.encode([image])[0]).tolist()

@@ -1,7 +1,7 @@
 """Encoders: text and images → L2-normalised float32 vectors, with the name and version that made them.
 
-Backends (chosen by spec in Settings.models, loaded once per process by `text_encoder()` /
-`image_encoder()`):
+Backends (chosen by spec in Settings.models, passed in by the caller; shared per process by
+`text_encoder(models)` / `image_encoder(models)`, each loading its model once, on first use):
 
 - `use-multilingual-v3` — Universal Sentence Encoder multilingual v3 (packaged, numpy, 512-d),
   one space for Chinese and English, so a Chinese query finds an English-only record;

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from indexing.encoders.base import Modality, Vectors, batches, normalise
+from indexing.encoders.base import LazyModel, Modality, Vectors, batches, normalise
 from indexing.encoders.pixels import CROPS, Fit, Pixels, Scaling, model_input
 
 INPUT_PX = 224
@@ -130,39 +130,47 @@ def export_onnx(target: Path) -> Path:
     return target
 
 
-class EfficientNetLite0Encoder:
+class EfficientNetLite0Encoder(LazyModel):
     name = "efficientnet-lite0"
     dimension = 1280
     modality = Modality.IMAGE
 
     def __init__(self, runtime: str = "onnx", cache_dir: Path | None = None, threads: int = 2,
                  recipe: Recipe = DEFAULT_RECIPE) -> None:
+        super().__init__()
+        if runtime not in ("onnx", "torch"):
+            raise ValueError(f"unknown runtime {runtime!r} for efficientnet-lite0: use onnx or torch")
         weights = weights_path()
         weights_hash = weights.stem.removeprefix("efficientnet-lite0-")  # the weights' own hash, e.g. 57934424
         # The vectors depend on the weights, the graph and the recipe: all three are the version.
         self.version = f"{weights_hash}-{_GRAPH}-{recipe.tag}"
         self.recipe = recipe
         self.runtime = runtime
-        if runtime == "onnx":
+        self.threads = threads
+        onnx_name = f"efficientnet-lite0-{weights_hash}-{_GRAPH}-opset{_OPSET}.onnx"
+        self.onnx_path = (cache_dir or weights.parent) / onnx_name
+        self._session: Any = None
+        self._torch: Any = None
+
+    def _load(self) -> None:
+        if self.runtime == "onnx":
             import onnxruntime as ort
 
-            onnx_path = (cache_dir or weights.parent) / f"efficientnet-lite0-{weights_hash}-{_GRAPH}-opset{_OPSET}.onnx"
-            if not onnx_path.exists():
-                export_onnx(onnx_path)
+            if not self.onnx_path.exists():
+                export_onnx(self.onnx_path)
             options = ort.SessionOptions()
-            options.intra_op_num_threads = threads
+            options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
-            self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-        elif runtime == "torch":
+            self._session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        else:
             import torch
 
-            torch.set_num_threads(threads)
+            torch.set_num_threads(self.threads)
             self._torch = torch_features_model()
-        else:
-            raise ValueError(f"unknown runtime {runtime!r} for efficientnet-lite0: use onnx or torch")
 
     def feature_map(self, pixels: Pixels) -> np.ndarray[Any, np.dtype[np.float32]]:
         """The last convolution's activations of preprocessed pixels: (n, 1280, 7, 7)."""
+        self.load()
         if self.runtime == "onnx":
             return np.asarray(self._session.run(["map"], {"pixels": pixels})[0], dtype=np.float32)
         import torch

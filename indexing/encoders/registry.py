@@ -1,13 +1,23 @@
-"""Encoders by spec, loaded once per process (a gateway worker or an Airflow task process)."""
+"""Encoders by spec, from injected ModelSettings; one shared instance per spec and settings in a process.
+
+`build_encoder` makes a new encoder (cheap: the model loads on first use, indexing/encoders/base.py);
+`text_encoder(models)` / `image_encoder(models)` hand out the process's shared one, so a gateway worker
+or an Airflow task process loads each model once.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+import threading
 
-from indexing.encoders.base import Encoder, Modality
-from services.settings import ModelSettings, get_settings
+from indexing.encoders.base import Encoder, LazyModel, Modality
+from services.settings import ModelSettings
 
 ST_PREFIX = "st:"
+# What a backend is built from; two settings that agree on these share one encoder.
+_BUILD_FIELDS = {"device", "threads", "image_runtime", "cache_dir"}
+
+_lock = threading.Lock()
+_shared: dict[tuple[str, Modality, str], Encoder] = {}
 
 
 def build_encoder(spec: str, modality: Modality, models: ModelSettings) -> Encoder:
@@ -29,16 +39,26 @@ def build_encoder(spec: str, modality: Modality, models: ModelSettings) -> Encod
     raise ValueError(f"unknown {modality} encoder {spec!r}: use {accepted}")
 
 
-@cache
-def _cached(spec: str, modality: Modality) -> Encoder:
-    return build_encoder(spec, modality, get_settings().models)
+def shared_encoder(spec: str, modality: Modality, models: ModelSettings) -> Encoder:
+    """The process's encoder for `spec` built from `models`, constructed once (under a lock) and reused."""
+    key = (spec, modality, models.model_dump_json(include=_BUILD_FIELDS))
+    with _lock:
+        if (encoder := _shared.get(key)) is None:
+            encoder = _shared[key] = build_encoder(spec, modality, models)
+    return encoder
 
 
-def text_encoder() -> Encoder:
-    return _cached(get_settings().models.text_encoder, Modality.TEXT)
+def text_encoder(models: ModelSettings) -> Encoder:
+    return shared_encoder(models.text_encoder, Modality.TEXT, models)
 
 
-def image_encoder() -> Encoder | None:
+def image_encoder(models: ModelSettings) -> Encoder | None:
     """The configured image encoder, or None when image vectors are turned off (`none`)."""
-    spec = get_settings().models.image_encoder
-    return None if spec == "none" else _cached(spec, Modality.IMAGE)
+    return None if models.image_encoder == "none" else shared_encoder(models.image_encoder, Modality.IMAGE, models)
+
+
+def load_encoders(models: ModelSettings) -> None:
+    """Load the configured text and image encoders now (a gateway's warm-up) rather than on first use."""
+    for encoder in (text_encoder(models), image_encoder(models)):
+        if isinstance(encoder, LazyModel):
+            encoder.load()

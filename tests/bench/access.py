@@ -117,7 +117,7 @@ def measure(settings: Settings) -> str:
     qs = latency.queries(N_QUERIES)
     from indexing.encoders import text_encoder
 
-    vectors = np.asarray(text_encoder().encode(qs)).tolist()
+    vectors = np.asarray(text_encoder(settings.models).encode(qs)).tolist()
     flt = Filters()
     took_rows = ["| query (100,000 assets, page of 20) | filter | ES took p50 ms | p95 ms | p99 ms | hits p50 |",
                  "|---|---|---:|---:|---:|---:|"]

@@ -63,7 +63,7 @@ def collect(settings: Settings, ds: EvalSet) -> Collected:
     prefix = f"bench-tuning-{uuid.uuid4().hex[:8]}"
     scoped = settings.model_copy(update={"es": settings.es.model_copy(update={"index_prefix": prefix})})
     alias = assets_alias(scoped.es)
-    encoder = text_encoder()
+    encoder = text_encoder(settings.models)
     try:
         enricher = Enricher(scoped, None, None, text=encoder, use_ocr=False)
         ensure_assets_index(es, scoped, enricher.encoders)

@@ -61,7 +61,7 @@ from schemas.asset import AssetRecord, EncoderInfo
 from services.access.policy import visibility_filter
 from services.access.principals import ANONYMOUS
 from services.search import Query, Searcher
-from services.settings import PROJECT_ROOT, Settings
+from services.settings import PROJECT_ROOT, Settings, get_settings
 from tests.bench import vectors
 from tests.factories import make_asset, make_image
 
@@ -106,8 +106,8 @@ class Setup:
 
 
 def _encoders() -> dict[str, EncoderInfo | None]:
-    image = image_encoder()
-    return {"text": info(text_encoder()), "image": info(image) if image else None}
+    image = image_encoder(get_settings().models)
+    return {"text": info(text_encoder(get_settings().models)), "image": info(image) if image else None}
 
 
 def count_assets(es: Elasticsearch, alias: str) -> int:
@@ -340,7 +340,7 @@ def gateway_image(client: httpx.Client, pictures: Sequence[bytes], repeat: int,
 
 def encode_texts(qs: Sequence[str]) -> tuple[list[float], list[list[float]]]:
     """Per query: ms of text_encoder().encode([q]) in this process, and the vector."""
-    encoder = text_encoder()
+    encoder = text_encoder(get_settings().models)
     ms, vecs = [], []
     for q in qs:
         t0 = time.perf_counter()
@@ -355,7 +355,7 @@ def encode_images(settings: Settings, pictures: Sequence[bytes]) -> tuple[list[f
     """Per picture: ms to decode (the gateway's own _open_upload) and to encode, and the vector."""
     from services.gateway.routers.search import _open_upload
 
-    encoder = image_encoder()
+    encoder = image_encoder(settings.models)
     assert encoder is not None
     decode, encode, vecs = [], [], []
     for data in pictures:

@@ -202,7 +202,7 @@ def run_set(es: Elasticsearch, settings: Settings, ds: EvalSet) -> SetResult:
     scoped = settings.model_copy(update={"es": settings.es.model_copy(update={"index_prefix": prefix})})
     alias = assets_alias(scoped.es)
     result = SetResult(ds.name, len(ds.assets), ds.queries)
-    encoder = text_encoder()
+    encoder = text_encoder(settings.models)
     try:
         enricher = Enricher(scoped, None, None, text=encoder, image=None, use_ocr=False)
         ensure_assets_index(es, scoped, enricher.encoders)

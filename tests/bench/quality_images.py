@@ -50,7 +50,7 @@ from services import assets
 from services.gateway.routers.search import _open_upload
 from services.ingest.context import IngestContext
 from services.ingest.store import _store_image
-from services.settings import Settings
+from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
 from tests.bench import image_recipes
 from tests.bench.image_recipes import Task
@@ -81,7 +81,7 @@ def task_of(objects: Sequence[views.ObjectViews]) -> Task:
 
 
 def raw_ranks(task: Task) -> list[list[str]]:
-    encoder = image_encoder()
+    encoder = image_encoder(get_settings().models)
     if encoder is None:
         raise SystemExit("no image encoder is configured (WENYUAN_MODELS__IMAGE_ENCODER=none)")
 
@@ -163,7 +163,7 @@ def report(settings: Settings, task: Task, raw: list[list[str]], service: list[l
            study: list[tuple[str, dict[str, float]]], elapsed: float) -> str:
     relevant = [q[0] for q in task.queries]
     s_raw, s_service = scores(raw, relevant), scores(service, relevant)
-    encoder = image_encoder()
+    encoder = image_encoder(settings.models)
     version = f"{encoder.name} {encoder.version}" if encoder else "none"
     head = "| method | " + " | ".join(METRICS) + " |"
     rule = "|---|" + "---:|" * len(METRICS)

@@ -111,7 +111,7 @@ def test_calligraphy_images_are_read_by_ocr_into_searchable_text(
 def test_an_english_query_vector_finds_the_chinese_only_record(
     batch: tuple[str, Path], es: Elasticsearch, settings: Settings
 ) -> None:
-    query = text_encoder().encode(["blue-and-white porcelain vase with lotus scroll"])[0]
+    query = text_encoder(settings.models).encode(["blue-and-white porcelain vase with lotus scroll"])[0]
 
     hits = es.search(index=assets_alias(settings.es), knn={
         "field": "text_vector", "query_vector": query.tolist(), "k": 3, "num_candidates": 100,
