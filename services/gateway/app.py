@@ -82,6 +82,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         summary="Cultural-resources sharing: bulk ingestion, cross-lingual search, licensed access.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is the web router's: Swagger UI from this origin (static/build), not a CDN
+        redoc_url=None,  # ReDoc would load from a CDN; /docs documents the same OpenAPI
     )
     install_handlers(app)
     app.add_middleware(AccessMiddleware)

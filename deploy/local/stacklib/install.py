@@ -193,7 +193,12 @@ WEB = ROOT / "services" / "web"
 WEB_FILES = {"openseadragon/build/openseadragon/openseadragon.min.js": "openseadragon/openseadragon.min.js",
              "openseadragon/build/openseadragon/openseadragon.min.js.map": "openseadragon/openseadragon.min.js.map",
              "openseadragon/build/openseadragon/images": "openseadragon/images",
-             "openseadragon/LICENSE.txt": "openseadragon/LICENSE.txt"}
+             "openseadragon/LICENSE.txt": "openseadragon/LICENSE.txt",
+             # Swagger UI for the gateway's /docs, served from this origin rather than a CDN.
+             "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
+             "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
+             "swagger-ui-dist/favicon-32x32.png": "swagger-ui/favicon-32x32.png",
+             "swagger-ui-dist/LICENSE": "swagger-ui/LICENSE"}
 
 
 def _web_fingerprint(web: Path) -> str:

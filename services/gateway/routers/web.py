@@ -5,7 +5,8 @@ from the JSON API, with the caller's key when signed in; nothing from a record i
 server. Each page carries the vocabularies it names things with (taxonomy concepts and periods, zh/en)
 and a Content-Security-Policy that allows scripts and styles from this origin only, and connections to
 this origin and to the S3 server the presigned URLs point at. `/static/…` serves services/web/static,
-including `build/` (OpenSeadragon, copied there by the stack's install step from the npm lock).
+including `build/` (OpenSeadragon and Swagger UI, copied there by the stack's install step from the npm
+lock), so `/docs` (Swagger UI for the OpenAPI document) loads nothing from a CDN either.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 from string import Template
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import MutableHeaders
 from starlette.routing import Route
@@ -89,6 +91,25 @@ def asset_page(asset_id: str, settings: SettingsDep) -> HTMLResponse:
 def console_page(settings: SettingsDep) -> HTMLResponse:
     """Sign in with an institution key; upload a batch folder; follow batches; read reports; decide AI labels."""
     return render("console", "Museum console", settings)
+
+
+SWAGGER = "/static/build/swagger-ui"
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs(request: Request) -> HTMLResponse:
+    """Swagger UI for the OpenAPI document, its script and styles served by the gateway (services/web/package-lock.json
+    pins swagger-ui-dist)."""
+    return get_swagger_ui_html(openapi_url=request.app.openapi_url or "/openapi.json",
+                               title=f"{request.app.title} — API", swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+                               swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+                               oauth2_redirect_url="/docs/oauth2-redirect")
+
+
+@router.get("/docs/oauth2-redirect", response_class=HTMLResponse, include_in_schema=False)
+def api_docs_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
 
 
 class StaticUnder:

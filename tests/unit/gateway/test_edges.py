@@ -142,3 +142,15 @@ def test_a_slow_image_search_does_not_delay_healthz(client: TestClient, monkeypa
 
     assert health.status_code == 200
     assert finished == ["healthz", "search"]
+
+
+def test_docs_load_swagger_ui_from_the_gateway_not_a_cdn(client: TestClient) -> None:
+    page = client.get("/docs")
+    script = client.get("/static/build/swagger-ui/swagger-ui-bundle.js")
+    styles = client.get("/static/build/swagger-ui/swagger-ui.css")
+
+    assert page.status_code == 200
+    assert "cdn" not in page.text.lower() and "https://" not in page.text
+    assert "/static/build/swagger-ui/swagger-ui-bundle.js" in page.text
+    assert script.status_code == 200 and "SwaggerUIBundle" in script.text[:5000] + script.text[-5000:]
+    assert styles.status_code == 200
