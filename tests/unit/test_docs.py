@@ -1,4 +1,4 @@
-"""Every route of the gateway is documented in the README (datasette's test_docs.py, in miniature)."""
+"""Every route of the gateway is documented in the README or docs/ (datasette's test_docs.py, in miniature)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def _shape(path: str) -> str:
 
 
 def test_every_route_is_named_in_the_readme() -> None:
-    readme = _shape((ROOT / "README.md").read_text(encoding="utf-8"))
+    pages = [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]
+    readme = _shape("\n".join(p.read_text(encoding="utf-8") for p in pages))
     paths = {_shape(p) for p in create_app().openapi()["paths"]}
 
     missing = sorted(p for p in paths if p not in readme)
