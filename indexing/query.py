@@ -44,7 +44,6 @@ HIGHLIGHT_FIELDS = ["title_zh", "title_en", "description_zh", "description_en", 
 FACETS = {"category": "category_ids", "material": "material_ids", "institution": "institution", "region": "region",
           "department": "department", "licence": "licence.code", "reusable": "licence.reusable",
           "has_image": "has_image", "period": "period_norm.period_id"}
-SOURCE_EXCLUDES = ["text_vector", "title_vector", "terms", "images.vector"]  # vectors and search-only fields
 
 
 class Mode(StrEnum):
@@ -189,10 +188,16 @@ def bridge_query(q: str, filters: Filters, visibility: dict[str, Any] | None, an
 
 
 def knn_clause(field_name: str, vector: Sequence[float], k: int, num_candidates: int, filters: Filters,
-               visibility: dict[str, Any] | None) -> dict[str, Any]:
+               visibility: dict[str, Any] | None, *, exclude: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """The kNN search of every reader (search legs, similar assets, search by image): the filters and the
+    caller's visibility in `knn.filter`, so the k nearest are k the caller may see; `exclude` leaves matches out
+    (the asset itself, its own institution)."""
     clause: dict[str, Any] = {"field": field_name, "query_vector": list(vector), "k": k,
                               "num_candidates": max(num_candidates, k)}
-    if flt := filter_clause(filters, visibility):
+    flt = filter_clause(filters, visibility)
+    if exclude:
+        clause["filter"] = {"bool": {"filter": flt, "must_not": list(exclude)}}
+    elif flt:
         clause["filter"] = flt
     return clause
 

@@ -138,8 +138,22 @@ class SearchTerms(BaseModel):
                                   "(folded, lowercased, without punctuation or spaces).")
 
 
-# What a record as the API shows it leaves out: vectors and the search-only fields derived from the text.
-SEARCH_ONLY_FIELDS = frozenset({"text_vector", "title_vector", "terms"})
+# What a record as the API shows it leaves out: vectors and the search-only fields derived from the text, as dotted
+# paths of the stored document. The one list: `public_view` drops them from a model, and every Elasticsearch read
+# leaves them out of `_source` (indexing/source.py).
+SEARCH_ONLY_PATHS = ("text_vector", "title_vector", "terms", "images.vector")
+
+
+def _model_exclude(paths: tuple[str, ...]) -> dict[str, Any]:
+    """Dotted paths as pydantic's `exclude`: `images.vector` drops `vector` from every image."""
+    exclude: dict[str, Any] = {}
+    for path in paths:
+        head, _, rest = path.partition(".")
+        if rest:
+            exclude.setdefault(head, {"__all__": set()})["__all__"].add(rest)
+        else:
+            exclude[head] = True
+    return exclude
 
 
 class AssetRecord(ManifestRow):
@@ -172,7 +186,7 @@ class AssetRecord(ManifestRow):
 
     def public_view(self, *, ai: bool = True) -> dict[str, Any]:
         """The record as the API shows it: without vectors and search-only fields (and without `ai` if asked)."""
-        exclude: dict[str, Any] = {**dict.fromkeys(SEARCH_ONLY_FIELDS, True), "images": {"__all__": {"vector"}}}
+        exclude = _model_exclude(SEARCH_ONLY_PATHS)
         if not ai:
             exclude["ai"] = True
         return self.model_dump(mode="json", exclude=exclude)

@@ -2,7 +2,8 @@
 
 Like search, every function takes `visibility` (the caller's filter, services/access/policy.py) and
 puts it into each query — the get, the kNN filters — so an asset the caller may not see is simply
-not found. `load_seen` and `decisions_for` add what the caller receives of each asset (its tier).
+not found. `load_seen` adds what the caller receives of the asset (its tier), through
+services/access/seen.py as every delivery does.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from PIL import Image
 
 from indexing.aliases import assets_alias
 from indexing.encoders import image_encoder
-from indexing.query import SOURCE_EXCLUDES, Filters, filter_clause
+from indexing.lookup import find_one
+from indexing.query import Filters, knn_clause
+from indexing.source import record_source
 from schemas.asset import AssetRecord
-from services.access.policy import AssetFacts, Decision, decide, matched_grants, visibility_filter
+from services.access.policy import Decision
 from services.access.principals import Principal
+from services.access.seen import decisions_for as decisions_for  # its home is services/access/seen.py
+from services.access.seen import find_seen
 from services.settings import Settings
 
 # Near-duplicates ("also held by"): another institution's image this close in both senses.
@@ -32,52 +37,29 @@ class AssetNotFound(LookupError):
     pass
 
 
-def _visible(asset_id: str, visibility: dict[str, Any] | None) -> dict[str, Any]:
-    return {"bool": {"filter": [{"ids": {"values": [asset_id]}}, *([visibility] if visibility else [])]}}
+def _by_id(asset_id: str) -> dict[str, Any]:
+    return {"ids": {"values": [asset_id]}}
 
 
 def load(es: Elasticsearch, settings: Settings, asset_id: str, *, visibility: dict[str, Any] | None,
          vectors: bool = False) -> AssetRecord:
     """The asset, if it exists and the caller may see it; AssetNotFound otherwise (the same for both)."""
-    source: dict[str, Any] = {"exclude_vectors": False} if vectors else {"excludes": SOURCE_EXCLUDES}
-    hits = es.search(index=assets_alias(settings.es), query=_visible(asset_id, visibility), size=1,
-                     source=source)["hits"]["hits"]
-    if not hits:
+    hit = find_one(es, assets_alias(settings.es), _by_id(asset_id), visibility, vectors=vectors)
+    if hit is None:
         raise AssetNotFound(asset_id)
-    return AssetRecord.model_validate(hits[0]["_source"])
+    return AssetRecord.model_validate(hit["_source"])
 
 
 def load_seen(es: Elasticsearch, settings: Settings, asset_id: str, principal: Principal, *,
               vectors: bool = False) -> tuple[AssetRecord, Decision]:
     """The asset and what `principal` receives of it; AssetNotFound when it may not see it (or there is none).
 
-    The visibility filter decides in the query; `decide` then gives the tier (the grants that
-    matched come back as `matched_queries`). Should the two ever disagree, the asset is not found."""
-    source: dict[str, Any] = {"exclude_vectors": False} if vectors else {"excludes": SOURCE_EXCLUDES}
-    hits = es.search(index=assets_alias(settings.es), query=_visible(asset_id, visibility_filter(principal)), size=1,
-                     source=source)["hits"]["hits"]
-    if not hits:
+    The visibility filter decides in the query; `decide` then gives the tier (services/access/seen.py)."""
+    found = find_seen(es, settings, principal, _by_id(asset_id), vectors=vectors)
+    if found is None:
         raise AssetNotFound(asset_id)
-    decision = decide(principal, AssetFacts.of(hits[0]["_source"]), matched_grants(hits[0]))
-    if not decision.visible:
-        raise AssetNotFound(asset_id)
-    return AssetRecord.model_validate(hits[0]["_source"]), decision
-
-
-def decisions_for(es: Elasticsearch, settings: Settings, principal: Principal,
-                  records: list[dict[str, Any]]) -> dict[str, Decision]:
-    """What `principal` receives of each of these records (found by a search that carried its filter).
-
-    Which of its grants cover which record is asked of Elasticsearch (one ids query, only for a
-    caller that holds grants)."""
-    matched: dict[str, list[str]] = {}
-    ids = [str(r["asset_id"]) for r in records]
-    if principal.grants and ids:
-        query = {"bool": {"filter": [{"ids": {"values": ids}}, visibility_filter(principal)]}}
-        hits = es.search(index=assets_alias(settings.es), query=query, size=len(ids), source=False)["hits"]["hits"]
-        matched = {h["_id"]: matched_grants(h) for h in hits}
-    return {str(r["asset_id"]): decide(principal, AssetFacts.of(r), matched.get(str(r["asset_id"]), ()))
-            for r in records}
+    source, decision = found
+    return AssetRecord.model_validate(source), decision
 
 
 def withdraw(es: Elasticsearch, settings: Settings, asset: AssetRecord) -> AssetRecord:
@@ -103,11 +85,9 @@ def attribution(asset: AssetRecord) -> str:
 def _knn_neighbours(es: Elasticsearch, settings: Settings, field: str, vector: list[float], k: int,
                     exclude: list[dict[str, Any]], visibility: dict[str, Any] | None,
                     filters: Filters | None = None) -> list[dict[str, Any]]:
-    flt = filter_clause(filters or Filters(), visibility)
-    knn = {"field": field, "query_vector": vector, "k": k, "num_candidates": max(settings.search.num_candidates, k),
-           "filter": {"bool": {"filter": flt, "must_not": exclude}}}
-    hits = es.search(index=assets_alias(settings.es), knn=knn, size=k,
-                     source={"excludes": SOURCE_EXCLUDES})["hits"]["hits"]
+    knn = knn_clause(field, vector, k, settings.search.num_candidates, filters or Filters(), visibility,
+                     exclude=exclude)
+    hits = es.search(index=assets_alias(settings.es), knn=knn, size=k, source=record_source())["hits"]["hits"]
     return [{"asset_id": h["_id"], "score": h["_score"], "record": h["_source"]} for h in hits]
 
 

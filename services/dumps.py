@@ -1,7 +1,7 @@
 """Bulk dumps: every record the caller may see, as gzip-compressed NDJSON, streamed in flat memory.
 
 A dump walks the assets index in pages of `dumps.page_size` with search_after over a point in time
-(sorted by `_shard_doc`, the cheapest order for a full walk), each page filtered by the caller's
+(indexing/walk.py, sorted by `_shard_doc`, the cheapest order for a full walk), each page filtered by the caller's
 visibility filter — the same clause as search, so a dump holds exactly what searches can find.
 Each line is one record: the curator's fields (no vectors, no AI data), its licence and credit
 line, what the caller receives of it (tier and basis, services/access/policy.decide) and the media
@@ -11,24 +11,23 @@ bytes go out as each page is compressed.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import zlib
 from collections.abc import Iterator
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError
+from elasticsearch import Elasticsearch
 
 from indexing.aliases import assets_alias
-from indexing.query import SOURCE_EXCLUDES
+from indexing.source import record_source
+from indexing.walk import PointInTime, walk
 from schemas.asset import AssetRecord
-from services import assets
+from services.access import seen
 from services.access.policy import Decision, visibility_filter
 from services.access.principals import Principal
 from services.record_view import credit, media_links
 from services.settings import Settings
 
-EXCLUDES = [*SOURCE_EXCLUDES, "ai"]
 GZIP_WBITS = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate stream
 FILENAME = "records.ndjson.gz"
 
@@ -50,40 +49,24 @@ class Dump:
         self.es = es
         self.settings = settings
         self.principal = principal
-        self.pit: str | None = None
+        self.pit = PointInTime(es, assets_alias(settings.es), settings.dumps.keep_alive)
 
     def open(self) -> Dump:
-        self.pit = self.es.open_point_in_time(index=assets_alias(self.settings.es),
-                                              keep_alive=self.settings.dumps.keep_alive)["id"]
+        self.pit.open()
         return self
 
     def pages(self) -> Iterator[list[dict[str, Any]]]:
         """The visible records, a page at a time (their _source)."""
-        if self.pit is None:
-            self.open()
-        after: list[Any] | None = None
-        query = visibility_filter(self.principal)
-        try:
-            while True:
-                params: dict[str, Any] = {"pit": {"id": self.pit, "keep_alive": self.settings.dumps.keep_alive},
-                                          "query": query, "size": self.settings.dumps.page_size,
-                                          "sort": ["_shard_doc"], "source": {"excludes": EXCLUDES},
-                                          "track_total_hits": False}
-                if after is not None:
-                    params["search_after"] = after
-                hits = self.es.search(**params)["hits"]["hits"]
-                if not hits:
-                    return
-                yield [h["_source"] for h in hits]
-                after = hits[-1]["sort"]
-        finally:
-            self.close()
+        for hits in walk(self.pit, size=self.settings.dumps.page_size, sort=["_shard_doc"],
+                         query=visibility_filter(self.principal), source=record_source(ai=False),
+                         track_total_hits=False):
+            yield [h["_source"] for h in hits]
 
     def lines(self) -> Iterator[bytes]:
         """NDJSON, one page of lines per chunk."""
         base = self.settings.gateway.public_url
         for page in self.pages():
-            decisions = assets.decisions_for(self.es, self.settings, self.principal, page)
+            decisions = seen.decisions_for(self.es, self.settings, self.principal, page)
             out = []
             for source in page:
                 asset = AssetRecord.model_validate(source)
@@ -99,7 +82,4 @@ class Dump:
         yield compressor.flush()
 
     def close(self) -> None:
-        if self.pit is not None:
-            with contextlib.suppress(NotFoundError):
-                self.es.close_point_in_time(id=self.pit)
-            self.pit = None
+        self.pit.close()

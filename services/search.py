@@ -9,14 +9,14 @@
 Pages are cursors: a point in time (PIT) keeps the view stable while a client walks; the cursor
 holds the PIT, the position and a hash of the query, so it cannot be replayed against another query.
 A first page reads the live index and opens a PIT only when it hands out a `next` cursor (most
-searches never ask for a second page); the last page of a walk closes it.
+searches never ask for a second page); the last page of a walk closes it. The PIT and each page of
+it are indexing/walk.PointInTime's, as for dumps and OAI-PMH.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -30,7 +30,6 @@ from indexing.encoders.base import TextToImageEncoder
 from indexing.fusion import Fused, LegHit, fuse
 from indexing.query import (
     HIGHLIGHT_FIELDS,
-    SOURCE_EXCLUDES,
     Filters,
     Mode,
     Sort,
@@ -40,6 +39,8 @@ from indexing.query import (
     keyword_query,
     knn_clause,
 )
+from indexing.source import record_source
+from indexing.walk import PointInTime
 from services.settings import Settings
 
 PIT_KEEP_ALIVE = "5m"
@@ -142,23 +143,22 @@ class Searcher:
                               "sort with the same key, or start again without a cursor")
         return state
 
+    def _pit(self, state: Cursor) -> PointInTime:
+        """The cursor's point in time; none yet on a first page, which reads the alias."""
+        return PointInTime(self.es, self.index, PIT_KEEP_ALIVE, state.pit)
+
     def _target(self, state: Cursor) -> dict[str, Any]:
         """Where a request searches: the cursor's point in time, or the alias on a first page."""
-        if state.pit is None:
-            return {"index": self.index}
-        return {"pit": {"id": state.pit, "keep_alive": PIT_KEEP_ALIVE}}
+        return self._pit(state).target()
 
     def _next(self, state: Cursor, **position: Any) -> str:
         """The cursor of the next page, opening the point in time it will read from if none is open yet."""
-        if state.pit is None:
-            state.pit = self.es.open_point_in_time(index=self.index, keep_alive=PIT_KEEP_ALIVE)["id"]
+        state.pit = self._pit(state).open()
         return Cursor(state.pit, state.fingerprint, total=state.total, **position).encode()
 
     def _close(self, state: Cursor) -> None:
         """The walk is over: free the point in time now rather than when it expires."""
-        if state.pit is not None:
-            with contextlib.suppress(NotFoundError):
-                self.es.close_point_in_time(id=state.pit)
+        self._pit(state).close()
 
     # -- legs ------------------------------------------------------------------------------------
 
@@ -174,15 +174,11 @@ class Searcher:
         if exclude:
             body_query["bool"]["must_not"] = [{"ids": {"values": exclude}}]
         params: dict[str, Any] = {"query": body_query, "size": size, "sort": self._sort(query),
-                                  **self._target(state),
-                                  "source": {"excludes": SOURCE_EXCLUDES} if source else False,
-                                  "track_total_hits": True}
-        if state.after is not None:
-            params["search_after"] = state.after
+                                  "source": record_source() if source else False, "track_total_hits": True}
         if highlight and query.q:
             params["highlight"] = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2,
                                    "fragment_size": 120}
-        return dict(self.es.search(**params))
+        return self._pit(state).page(state.after, **params)
 
     def _query_vectors(self, query: Query) -> dict[str, list[float]]:
         """The query's vectors for the kNN legs: the text encoder's (title and text legs) and CLIP's (image leg)."""
@@ -235,7 +231,7 @@ class Searcher:
         should = keyword_query(query.q, Filters(), None)["bool"]["must"] if query.q else []
         body = {"bool": {"filter": [{"ids": {"values": ids}}, *([visibility] if visibility else [])],
                          "should": should}}
-        resp = self.es.search(query=body, size=len(ids), source={"excludes": SOURCE_EXCLUDES}, **self._target(state),
+        resp = self.es.search(query=body, size=len(ids), source=record_source(), **self._target(state),
                               highlight={"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2,
                                          "fragment_size": 120} if query.q else None)
         return {h["_id"]: h for h in resp["hits"]["hits"]}, int(resp["took"])

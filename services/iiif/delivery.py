@@ -2,7 +2,7 @@
 
 `find_image` looks the image id up with the caller's visibility filter in the query (an image of an
 asset the caller may not see is not found, exactly like one that does not exist) and decides its
-tier with services/access/policy.decide, as every delivery does. `media_tier` refuses the metadata
+tier, through services/access/seen.py as every delivery does. `media_tier` refuses the metadata
 tier with the wording of services/access/delivery.authorise (which licence, audience or grant would
 allow an image). `make` plans the request within the tier's limits (services/iiif/image.py) and
 returns the cached image, or makes it from the tier's own source and caches it.
@@ -16,14 +16,13 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from minio import Minio
 
-from indexing.aliases import assets_alias
-from indexing.query import SOURCE_EXCLUDES
 from schemas.access import MEDIA_TIERS, Tier
 from schemas.asset import AssetRecord, ImageRecord
 from services.access.delivery import authorise
 from services.access.errors import TierRefused
-from services.access.policy import AssetFacts, Decision, decide, matched_grants, visibility_filter
+from services.access.policy import Decision
 from services.access.principals import Principal
+from services.access.seen import find_seen
 from services.iiif.cache import SourceCache, derivative_key, load_source, read_derivative, reduction, write_derivative
 from services.iiif.image import BeyondLimits, ImageRequest, InvalidImageRequest, Limits, Plan, plan
 from services.iiif.info import limits_for
@@ -56,15 +55,11 @@ class Made:
 
 def find_image(es: Elasticsearch, settings: Settings, image_id: str, principal: Principal) -> SeenImage:
     by_id = {"nested": {"path": "images", "query": {"term": {"images.id": image_id}}}}
-    query = {"bool": {"filter": [by_id, visibility_filter(principal)]}}
-    hits = es.search(index=assets_alias(settings.es), query=query, size=1,
-                     source={"excludes": SOURCE_EXCLUDES})["hits"]["hits"]
-    if not hits:
+    found = find_seen(es, settings, principal, by_id)
+    if found is None:
         raise ImageNotFound(image_id)
-    decision = decide(principal, AssetFacts.of(hits[0]["_source"]), matched_grants(hits[0]))
-    if not decision.visible:
-        raise ImageNotFound(image_id)
-    asset = AssetRecord.model_validate(hits[0]["_source"])
+    source, decision = found
+    asset = AssetRecord.model_validate(source)
     index = next(n for n, im in enumerate(asset.images) if im.id == image_id)
     return SeenImage(asset, index, asset.images[index], decision)
 

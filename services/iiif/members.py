@@ -16,7 +16,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from indexing.aliases import assets_alias
-from indexing.query import SOURCE_EXCLUDES
+from indexing.source import record_source
 from schemas.asset import AssetRecord
 from services.access.policy import visibility_filter
 from services.access.principals import Principal
@@ -25,7 +25,7 @@ from services.iiif.presentation import Part
 from services.settings import Settings
 
 # What a collection's manifest references need of a record: no vectors, AI data or long texts.
-EXCLUDES = [*SOURCE_EXCLUDES, "ai", "description_zh", "description_en", "images.exif", "extra"]
+EXCLUDES = record_source(ai=False, leave_out=["description_zh", "description_en", "images.exif", "extra"])["excludes"]
 
 
 class CollectionKind(StrEnum):

@@ -3,12 +3,12 @@
 Lists are walked in (changed_at, asset_id) order with search_after over a point in time, so a
 harvest sees one consistent view however long it pauses between pages (up to the token's life),
 and every record in it exactly once. The query is sent again with every page (a point in time
-keeps no query), with the caller's filter as it is now: a revoked grant takes effect at once.
+keeps no query), with the caller's filter as it is now: a revoked grant takes effect at once. The
+resumption token holds the point in time; each page is read with indexing/walk.PointInTime.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass
 from typing import Any
@@ -16,14 +16,15 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from indexing.aliases import assets_alias
-from indexing.query import SOURCE_EXCLUDES
-from services import assets
+from indexing.source import record_source
+from indexing.walk import PointInTime
+from services.access import seen
 from services.access.policy import Decision, visibility_filter
 from services.access.principals import Principal
 from services.settings import Settings
 
 SORT = [{"changed_at": "asc"}, {"asset_id": "asc"}]
-EXCLUDES = [*SOURCE_EXCLUDES, "ai"]  # AI data stays out of harvests; accepted labels are in category_ids
+RECORD = record_source(ai=False)  # AI data stays out of harvests; accepted labels are in category_ids
 HEADER_FIELDS = ["asset_id", "institution", "category_ids", "changed_at", "deleted_at", "licence"]
 MAX_SETS = 10_000
 
@@ -62,7 +63,7 @@ class Harvest:
 
     def record(self, asset_id: str) -> dict[str, Any] | None:
         hits = self.es.search(index=self.index, query=self.query({"ids": {"values": [asset_id]}}), size=1,
-                              source={"excludes": EXCLUDES})["hits"]["hits"]
+                              source=RECORD)["hits"]["hits"]
         return dict(hits[0]["_source"]) if hits else None
 
     def earliest(self) -> str | None:
@@ -79,24 +80,21 @@ class Harvest:
         return ([str(b["key"]) for b in resp["aggregations"]["institutions"]["buckets"]],
                 [str(b["key"]) for b in resp["aggregations"]["categories"]["buckets"]])
 
+    def _pit(self, pit: str | None = None) -> PointInTime:
+        return PointInTime(self.es, self.index, self.keep_alive, pit)
+
     def open(self) -> str:
-        pit: str = self.es.open_point_in_time(index=self.index, keep_alive=self.keep_alive)["id"]
-        return pit
+        return self._pit().open()
 
     def close(self, pit: str) -> None:
-        with contextlib.suppress(NotFoundError):
-            self.es.close_point_in_time(id=pit)
+        self._pit(pit).close()
 
     def page(self, pit: str, query: dict[str, Any], size: int, after: list[Any] | None, *,
              full: bool) -> Page:
         """One page of a list; the total only on a first page (`after` None). `full`: whole records."""
-        params: dict[str, Any] = {"pit": {"id": pit, "keep_alive": self.keep_alive}, "query": query, "size": size,
-                                  "sort": SORT, "track_total_hits": after is None,
-                                  "source": {"excludes": EXCLUDES} if full else {"includes": HEADER_FIELDS}}
-        if after is not None:
-            params["search_after"] = after
         try:
-            resp = self.es.search(**params)
+            resp = self._pit(pit).page(after, query=query, size=size, sort=SORT, track_total_hits=after is None,
+                                       source=RECORD if full else {"includes": HEADER_FIELDS})
         except NotFoundError as exc:
             raise PointInTimeGone(pit) from exc
         hits = resp["hits"]["hits"]
@@ -106,4 +104,4 @@ class Harvest:
     def decisions(self, records: list[dict[str, Any]]) -> dict[str, Decision]:
         """What the caller receives of each live record (its tier bounds the EDM links)."""
         live = [r for r in records if r.get("deleted_at") is None]
-        return assets.decisions_for(self.es, self.settings, self.principal, live) if live else {}
+        return seen.decisions_for(self.es, self.settings, self.principal, live) if live else {}

@@ -28,7 +28,8 @@ import numpy as np
 
 from indexing.aliases import assets_alias
 from indexing.client import make_client
-from indexing.query import SOURCE_EXCLUDES, Filters, keyword_query, knn_clause
+from indexing.query import Filters, keyword_query, knn_clause
+from indexing.source import record_source
 from schemas.access import GranteeKind, GrantScope, Role, Tier
 from services.access.db import Database, upgrade
 from services.access.policy import visibility_filter
@@ -128,7 +129,7 @@ def measure(settings: Settings) -> str:
     def run(kind: str, q: str, v: list[float], vis: dict[str, Any] | None) -> Any:
         if kind == "keyword":
             return es.search(index=alias, query=keyword_query(q, flt, vis), size=20,
-                             source={"excludes": SOURCE_EXCLUDES}, track_total_hits=True)
+                             source=record_source(), track_total_hits=True)
         return es.search(index=alias, knn=knn_clause("text_vector", v, 20, settings.search.num_candidates, flt, vis),
                          size=20, source=False)
 

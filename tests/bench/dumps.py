@@ -37,9 +37,9 @@ from lxml import etree
 from indexing.aliases import assets_alias, ensure_assets_index
 from indexing.bulk import index_documents
 from indexing.client import make_client
+from indexing.source import record_source
 from services.access.policy import visibility_filter
 from services.access.principals import ANONYMOUS
-from services.dumps import EXCLUDES
 from services.oai.harvest import SORT
 from services.settings import Settings
 from tests.bench.gateway import bench_gateway
@@ -198,7 +198,7 @@ def raw_walk(es: Elasticsearch, settings: Settings, prefix: str, *, sort: list[A
     try:
         while True:
             params: dict[str, Any] = {"pit": {"id": pit, "keep_alive": "2m"}, "query": query, "size": size,
-                                      "sort": sort, "source": {"excludes": EXCLUDES}, "track_total_hits": False}
+                                      "sort": sort, "source": record_source(ai=False), "track_total_hits": False}
             if after is not None:
                 params["search_after"] = after
             hits = es.search(**params)["hits"]["hits"]

@@ -55,7 +55,8 @@ from indexing.encoders import image_encoder, text_encoder
 from indexing.encoders.base import info
 from indexing.enrich import search_terms
 from indexing.periods import period_record
-from indexing.query import HIGHLIGHT_FIELDS, SOURCE_EXCLUDES, Filters, Mode, Sort, facet_aggs, keyword_query, knn_clause
+from indexing.query import HIGHLIGHT_FIELDS, Filters, Mode, Sort, facet_aggs, keyword_query, knn_clause
+from indexing.source import record_source
 from schemas import taxonomy
 from schemas.asset import AssetRecord, EncoderInfo
 from services.access.policy import visibility_filter
@@ -417,7 +418,7 @@ def raw_baseline(es: Elasticsearch, settings: Settings, qs: Sequence[str], text_
 
     def keyword_page(q: str) -> Any:
         return es.search(index=alias, query=keyword_query(q, flt, vis), size=PAGE_SIZE,
-                         source={"excludes": SOURCE_EXCLUDES}, highlight=highlight, track_total_hits=True)
+                         source=record_source(), highlight=highlight, track_total_hits=True)
 
     def facets(q: str) -> Any:
         return es.search(index=alias, query=keyword_query(q, flt, vis), size=0, aggs=facet_aggs(),
@@ -436,10 +437,8 @@ def raw_baseline(es: Elasticsearch, settings: Settings, qs: Sequence[str], text_
                          size=PAGE_SIZE, source=False)
 
     def image_knn(v: list[float]) -> Any:  # as services/assets._knn_neighbours builds it
-        knn = {"field": "images.vector", "query_vector": v, "k": PAGE_SIZE,
-               "num_candidates": max(s.num_candidates, PAGE_SIZE),
-               "filter": {"bool": {"filter": [*flt.clauses(), vis], "must_not": []}}}
-        return es.search(index=alias, knn=knn, size=PAGE_SIZE, source={"excludes": SOURCE_EXCLUDES})
+        knn = knn_clause("images.vector", v, PAGE_SIZE, s.num_candidates, flt, vis)
+        return es.search(index=alias, knn=knn, size=PAGE_SIZE, source=record_source())
 
     def searcher_page(mode: Mode) -> Callable[[str], Any]:
         def run(q: str) -> Any:
