@@ -10,6 +10,7 @@ submitted) and by the DAG (running, succeeded, failed, counts). Object layout:
     reports     batches/{batch}/batch.json         this record
                 batches/{batch}/report.json|.csv   per-item report
                 batches/{batch}/work/…             chunk lists and results passed between tasks
+                                                   (one key per chunk and step: services/ingest/keys.py)
     assets      {institution}/originals/{sha256[:2]}/{sha256}{ext}
                 {institution}/derivatives/{sha256}/thumbnail.jpg | preview.jpg
 """
@@ -24,6 +25,7 @@ from enum import StrEnum
 from minio import Minio
 from pydantic import BaseModel, Field
 
+from services.ingest.keys import BatchKeys
 from services.settings import S3Settings
 from services.storage import ObjectNotFound, get_json, put_json
 
@@ -65,23 +67,23 @@ def new_batch_id() -> str:
 
 
 def record_key(batch_id: str) -> str:
-    return f"batches/{batch_id}/batch.json"
+    return BatchKeys(batch_id).record
 
 
 def work_key(batch_id: str, name: str) -> str:
-    return f"batches/{batch_id}/work/{name}"
+    return BatchKeys(batch_id).work(name)
 
 
 def report_key(batch_id: str, fmt: str = "json") -> str:
-    return f"batches/{batch_id}/report.{fmt}"
+    return BatchKeys(batch_id).report(fmt)
 
 
 def manifest_key(batch_id: str, name: str) -> str:
-    return f"{batch_id}/manifest/{name}"
+    return BatchKeys(batch_id).manifest(name)
 
 
 def staged_file_key(batch_id: str, path: str) -> str:
-    return f"{batch_id}/files/{path}"
+    return BatchKeys(batch_id).staged(path)
 
 
 def load_batch(s3: Minio, s3_settings: S3Settings, batch_id: str) -> BatchRecord:

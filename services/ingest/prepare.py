@@ -16,9 +16,10 @@ from typing import Any
 from minio.commonconfig import CopySource
 
 from schemas.columns import field_for
-from services.ingest.batches import BatchState, load_batch, save_batch, staged_file_key, work_key
+from services.ingest.batches import BatchState, load_batch, save_batch
 from services.ingest.context import IngestContext
 from services.ingest.errors import ErrorCode
+from services.ingest.keys import BatchKeys
 from services.ingest.manifest import ManifestError, ParsedRow, RowError, read_manifest
 from services.storage import list_keys, put_jsonl
 
@@ -33,7 +34,7 @@ def rejection(row: int | None, object_id: str | None, errors: list[RowError], pa
 def quarantine(ctx: IngestContext, batch_id: str, paths: list[str]) -> None:
     s3 = ctx.settings.s3
     for path in paths:
-        key = staged_file_key(batch_id, path)
+        key = BatchKeys(batch_id).staged(path)
         ctx.s3.copy_object(s3.bucket_quarantine, key, CopySource(s3.bucket_staging, key))
 
 
@@ -46,9 +47,10 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
     batch = load_batch(ctx.s3, s3, batch_id)
     batch.state, batch.error = BatchState.RUNNING, None
     save_batch(ctx.s3, s3, batch)
-    prefix = staged_file_key(batch_id, "")
+    keys = BatchKeys(batch_id)
+    prefix = keys.staged()
     staged = {o.object_name[len(prefix):] for o in list_keys(ctx.s3, s3.bucket_staging, prefix) if o.object_name}
-    manifests = [o.object_name for o in list_keys(ctx.s3, s3.bucket_staging, f"{batch_id}/manifest/")]
+    manifests = [o.object_name for o in list_keys(ctx.s3, s3.bucket_staging, keys.manifest())]
     if len(manifests) != 1 or manifests[0] is None:
         return _fail(ctx, batch_id, f"expected one manifest in the batch, found {len(manifests)}")
 
@@ -60,7 +62,7 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
 
     def flush() -> None:
         if chunk:
-            key = work_key(batch_id, f"chunk-{len(chunk_keys) + 1:05d}.jsonl")
+            key = keys.chunk(len(chunk_keys) + 1).chunk
             put_jsonl(ctx.s3, s3.bucket_reports, key, chunk)
             chunk_keys.append(key)
             chunk.clear()
@@ -96,7 +98,7 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
         rejected.append(rejection(None, None, [RowError(None, "media", f"file {path!r} is in the batch but no "
                                                         "manifest row lists it", ErrorCode.MEDIA_UNLISTED)], [path]))
         quarantine(ctx, batch_id, [path])
-    put_jsonl(ctx.s3, s3.bucket_reports, work_key(batch_id, "rejected.jsonl"), rejected)
+    put_jsonl(ctx.s3, s3.bucket_reports, keys.rejected, rejected)
 
     batch = load_batch(ctx.s3, s3, batch_id)
     batch.counts.received, batch.counts.valid, batch.counts.rejected = received, valid, len(rejected)
@@ -111,5 +113,5 @@ def _fail(ctx: IngestContext, batch_id: str, reason: str) -> list[str]:
     batch = load_batch(ctx.s3, ctx.settings.s3, batch_id)
     batch.state, batch.error = BatchState.FAILED, reason
     save_batch(ctx.s3, ctx.settings.s3, batch)
-    put_jsonl(ctx.s3, ctx.settings.s3.bucket_reports, work_key(batch_id, "rejected.jsonl"), [])
+    put_jsonl(ctx.s3, ctx.settings.s3.bucket_reports, BatchKeys(batch_id).rejected, [])
     return []

@@ -11,8 +11,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from services.ingest.batches import work_key
 from services.ingest.context import IngestContext
+from services.ingest.keys import BatchKeys
 from services.storage import put_json
 
 
@@ -22,4 +22,4 @@ def measured(ctx: IngestContext, batch_id: str, step: str, name: str = "0") -> I
     yield
     stats = {"step": step, "seconds": round(time.perf_counter() - started, 3),
              "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
-    put_json(ctx.s3, ctx.settings.s3.bucket_reports, work_key(batch_id, f"stats/{step}-{name}.json"), stats)
+    put_json(ctx.s3, ctx.settings.s3.bucket_reports, BatchKeys(batch_id).stats(step, name), stats)

@@ -1,4 +1,5 @@
-"""Step 2 of ingest_batch, one chunk at a time: inspect each file, store originals, make derivatives.
+"""Step 2 of ingest_batch, one chunk at a time: fetch each row's files, derive them (services/ingest/derive.py),
+build the asset records.
 
 Originals are content-addressed (sha256) under the institution, so identical files are stored
 once and a rerun writes nothing new; derivatives sit under the original's hash. Files go
@@ -16,53 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from indexing.enrich import derive
-from schemas.asset import AssetRecord, ImageRecord, asset_id_for, image_id_for
+from schemas.asset import AssetRecord, ImageRecord, asset_id_for
 from schemas.manifest import ManifestRow
-from services.ingest.batches import load_batch, staged_file_key
+from services.ingest.batches import load_batch
 from services.ingest.context import IngestContext
+from services.ingest.derive import derive_image
 from services.ingest.errors import ErrorCode
+from services.ingest.keys import BatchKeys, ChunkKeys
 from services.ingest.manifest import RowError
-from services.ingest.media import MediaInfo, MediaRejected, inspect_image, make_derivatives
+from services.ingest.media import MediaRejected
 from services.ingest.prepare import quarantine, rejection
 from services.storage import get_jsonl, put_jsonl, stat
 
 log = logging.getLogger(__name__)
-
-EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp",
-              "JPEG2000": ".jp2"}
-
-
-def original_key(institution: str, info: MediaInfo) -> str:
-    return f"{institution}/originals/{info.sha256[:2]}/{info.sha256}{EXTENSIONS.get(info.format, '')}"
-
-
-def derivative_key(institution: str, sha256: str, name: str) -> str:
-    return f"{institution}/derivatives/{sha256}/{name}.jpg"
-
-
-def _store_image(ctx: IngestContext, institution: str, asset_id: str, batch_id: str, local: Path, path: str,
-                 label: str | None, work: Path, max_bytes: int) -> ImageRecord:
-    ing, bucket = ctx.settings.ingest, ctx.settings.s3.bucket_assets
-    info = inspect_image(local, max_bytes=max_bytes, max_pixels=ing.max_image_pixels)
-    key = original_key(institution, info)
-    if stat(ctx.s3, bucket, key) is None:
-        ctx.s3.fput_object(bucket, key, str(local), content_type=info.mime,
-                           part_size=ctx.settings.ingest.part_size_bytes,
-                           metadata={"sha256": info.sha256, "batch": batch_id})
-    keys = {name: derivative_key(institution, info.sha256, name) for name in ("thumbnail", "preview")}
-    if any(stat(ctx.s3, bucket, k) is None for k in keys.values()):
-        for d in make_derivatives(local, work, thumbnail_px=ing.thumbnail_px, preview_px=ing.preview_px):
-            ctx.s3.fput_object(bucket, keys[d.name], str(d.path), content_type=d.mime)
-    return ImageRecord(id=image_id_for(asset_id, info.sha256), sha256=info.sha256, key=key, path=path, label=label,
-                       format=info.format, mime=info.mime,
-                       width=info.width, height=info.height, mode=info.mode, size_bytes=info.size_bytes,
-                       exif=info.exif, phash=info.phash, thumbnail_key=keys["thumbnail"],
-                       preview_key=keys["preview"])
-
-
-def _result_key(chunk_key: str) -> str:
-    return chunk_key.replace("/chunk-", "/result-")
-
 
 def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
     s3 = ctx.settings.s3
@@ -77,7 +44,7 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
         with tempfile.TemporaryDirectory() as tmp:
             for ref in record.media:
                 local = Path(tmp) / "original"
-                key = staged_file_key(batch_id, ref.path)
+                key = BatchKeys(batch_id).staged(ref.path)
                 staged = stat(ctx.s3, s3.bucket_staging, key)
                 size = staged.size or 0 if staged else 0
                 if size > max_bytes:  # refuse before downloading it
@@ -86,7 +53,7 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
                     continue
                 ctx.s3.fget_object(s3.bucket_staging, key, str(local))
                 try:
-                    images.append(_store_image(ctx, institution, asset_id, batch_id, local, ref.path, ref.label,
+                    images.append(derive_image(ctx, institution, asset_id, batch_id, local, ref.path, ref.label,
                                                Path(tmp), max_bytes))
                 except MediaRejected as exc:
                     errors.append(RowError(row, "media", f"{ref.path}: {exc.message}", exc.reason))
@@ -101,7 +68,7 @@ def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
                                    has_image=bool(images), ingested_at=datetime.now(UTC)))
         results.append({"row": row, "object_id": record.object_id, "status": "stored", "asset_id": asset.asset_id,
                         "paths": [m.path for m in record.media], "document": asset.model_dump(mode="json")})
-    key = _result_key(chunk_key)
+    key = ChunkKeys.of(chunk_key).result
     put_jsonl(ctx.s3, s3.bucket_reports, key, results)
     log.info("stored chunk", extra={"batch_id": batch_id, "chunk": chunk_key, "items": len(results)})
     return key

@@ -1,4 +1,8 @@
-"""The entry points ingest_batch's tasks call: one per step, each measured, clients made once per process."""
+"""The entry points ingest_batch's tasks call: one per step, each measured, clients made once per process.
+
+Each step's code is in the module named for it: prepare, store, enrich, index, finalize
+(services/ingest/<step>.py); chunk keys are named by services/ingest/keys.py.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,13 @@ from typing import Any
 
 from indexing.aliases import reindex
 from services.ingest.context import get_context, get_enricher
+from services.ingest.enrich import enrich_chunk
+from services.ingest.finalize import finalize
+from services.ingest.index import index_chunk
+from services.ingest.keys import ChunkKeys
 from services.ingest.prepare import prepare
-from services.ingest.report import enrich_chunk, finalize, index_chunk
 from services.ingest.stats import measured
 from services.ingest.store import store_chunk
-
-
-def _part(key: str) -> str:
-    return key.rsplit("-", 1)[-1].split(".", 1)[0]  # chunk-00042.jsonl → 00042
 
 
 def run_prepare(batch_id: str) -> list[str]:
@@ -23,18 +26,18 @@ def run_prepare(batch_id: str) -> list[str]:
 
 
 def run_store(batch_id: str, chunk_key: str) -> str:
-    with measured(ctx := get_context(), batch_id, "store", _part(chunk_key)):
+    with measured(ctx := get_context(), batch_id, "store", ChunkKeys.of(chunk_key).part):
         return store_chunk(ctx, batch_id, chunk_key)
 
 
 def run_enrich(batch_id: str, result_key: str) -> str:
-    with measured(ctx := get_context(), batch_id, "enrich", _part(result_key)):
-        return enrich_chunk(ctx, batch_id, result_key)
+    with measured(ctx := get_context(), batch_id, "enrich", ChunkKeys.of(result_key).part):
+        return enrich_chunk(ctx, result_key)
 
 
 def run_index(batch_id: str, enriched_key: str) -> str:
-    with measured(ctx := get_context(), batch_id, "index", _part(enriched_key)):
-        return index_chunk(ctx, batch_id, enriched_key)
+    with measured(ctx := get_context(), batch_id, "index", ChunkKeys.of(enriched_key).part):
+        return index_chunk(ctx, enriched_key)
 
 
 def run_finalize(batch_id: str) -> dict[str, Any]:

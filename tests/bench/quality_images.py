@@ -49,7 +49,7 @@ from schemas.asset import AssetRecord, asset_id_for
 from services import assets
 from services.gateway.routers.search import _open_upload
 from services.ingest.context import IngestContext
-from services.ingest.store import _store_image
+from services.ingest.derive import derive_image
 from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
 from tests.bench import image_recipes
@@ -107,7 +107,7 @@ def service_ranks(settings: Settings, es: Elasticsearch, s3: Minio, task: Task) 
         with tempfile.TemporaryDirectory(prefix="bench-imgq-") as work:
             for object_id, path in task.gallery:
                 asset_id = asset_id_for(institution, object_id)
-                image = _store_image(ctx, institution, asset_id, tag, path, path.name, "main", Path(work),
+                image = derive_image(ctx, institution, asset_id, tag, path, path.name, "main", Path(work),
                                      settings.ingest.max_file_bytes)
                 records.append(AssetRecord(asset_id=asset_id, object_id=object_id, institution=institution,
                                            batch_id=tag, licence="CC0", title_en=f"Object {object_id}",

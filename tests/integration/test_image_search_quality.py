@@ -28,7 +28,7 @@ from schemas.asset import AssetRecord, asset_id_for
 from services import assets
 from services.gateway.routers.search import _open_upload
 from services.ingest.context import IngestContext
-from services.ingest.store import _store_image
+from services.ingest.derive import derive_image
 from services.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -93,7 +93,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory, settings: Settings, es: E
         for name, content in data.items():
             (folder / name).write_bytes(content)
             asset_id = asset_id_for(institution, name)
-            image = _store_image(ctx, institution, asset_id, tag, folder / name, name, None, folder / "work",
+            image = derive_image(ctx, institution, asset_id, tag, folder / name, name, None, folder / "work",
                                  settings.ingest.max_file_bytes)
             records.append(AssetRecord(asset_id=asset_id, object_id=name, institution=institution, batch_id=tag,
                                        licence="CC0", title_en=name, images=[image], ingested_at=datetime.now(UTC)))

@@ -23,10 +23,9 @@ from services.ingest.batches import (
     BatchRecord,
     BatchState,
     new_batch_id,
-    report_key,
     save_batch,
-    work_key,
 )
+from services.ingest.keys import BatchKeys
 from services.ingest.uploads import (
     CompleteMultipart,
     FileToUpload,
@@ -86,7 +85,7 @@ class BatchStatus(BatchRecord):
 
 
 def _chunk_progress(s3: S3Dep, settings: SettingsDep, batch_id: str) -> ChunkProgress:
-    names = [o.object_name or "" for o in list_keys(s3, settings.s3.bucket_reports, work_key(batch_id, ""))]
+    names = [o.object_name or "" for o in list_keys(s3, settings.s3.bucket_reports, BatchKeys(batch_id).work())]
     def count(kind: str) -> int:
         return sum(1 for n in names if n.rsplit("/", 1)[-1].startswith(kind))
     return ChunkProgress(total=count("chunk-"), stored=count("result-"), indexed=count("indexed-"))
@@ -176,10 +175,10 @@ def read_report(batch: BatchDep, s3: S3Dep, settings: SettingsDep,
                 format: Literal["json", "csv"] = Query("json", description="json or csv")) -> Response:
     try:
         if format == "csv":
-            return Response(get_bytes(s3, settings.s3.bucket_reports, report_key(batch.batch_id, "csv")),
+            return Response(get_bytes(s3, settings.s3.bucket_reports, BatchKeys(batch.batch_id).report("csv")),
                             media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{batch.batch_id}-report.csv"'})
-        items = get_json(s3, settings.s3.bucket_reports, report_key(batch.batch_id))
+        items = get_json(s3, settings.s3.bucket_reports, BatchKeys(batch.batch_id).report())
     except ObjectNotFound as exc:
         raise BatchNotFound(f"batch {batch.batch_id} has no report yet (state: {batch.state})",
                             batch_id=batch.batch_id) from exc
