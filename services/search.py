@@ -217,7 +217,7 @@ class Searcher:
                 if resp.get("status") == 404:
                     if state.pit is None or resp["error"].get("type") == "index_not_found_exception":
                         # no cursor involved: the index itself is missing
-                        raise NotFoundError(str(resp["error"].get("reason")), result.meta, resp)
+                        raise NotFoundError(str(resp["error"].get("type")), result.meta, resp)
                     raise CursorError(EXPIRED)  # the PIT expired or was closed
                 raise RuntimeError(f"search leg {leg} failed: {resp['error']}")
             out[leg] = resp
