@@ -5,13 +5,15 @@ Ingests one uploaded batch (`conf: {"batch_id": "..."}`), as submitted by the ga
 (`POST /v1/batches/{id}/submit`) or `wenyuan upload`:
 
 1. **prepare** — read the manifest, validate every row, check the files, cut valid rows into chunks;
-2. **store** (mapped, one task per chunk) — inspect each file, store originals content-addressed,
-   make thumbnail and preview, build the asset records;
+2. **store** (mapped, one task per chunk) — fetch each row's files and **derive** them (inspect, store
+   originals content-addressed, make thumbnail and preview), build the asset records;
 3. **enrich** (mapped) — text and image vectors, AI labels, OCR (indexing/enrich.py);
 4. **index** (mapped) — bulk-index each chunk's records into Elasticsearch;
 5. **finalize** (runs even when a chunk failed) — the per-item report and the batch counts.
 
-XCom carries object keys only. Every step is idempotent: ids and keys derive from content and
+Each step's code is the module named for it in services/ingest (prepare, store, derive, enrich,
+index, finalize), entered through services/ingest/tasks.py. XCom carries object keys only, named by
+services/ingest/keys.py. Every step is idempotent: ids and keys derive from content and
 the institution's own object ids, so a retried or repeated run writes the same objects.
 """
 
