@@ -198,8 +198,15 @@ def segmenter_words() -> list[str]:
     return [zh for zh, _ in [*_glossary(), *_vocabularies()] if len(zh) > 1]
 
 
-@cache
+_shared_lock = threading.Lock()
+_shared: list[Bridge] = []
+
+
 def default_bridge() -> Bridge:
+    """The process's bridge: one instance even when threads ask at once (it loads on first use, under its lock)."""
     from indexing.terms import default_analyzer
 
-    return Bridge(default_analyzer())
+    with _shared_lock:
+        if not _shared:
+            _shared.append(Bridge(default_analyzer()))
+    return _shared[0]

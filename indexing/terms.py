@@ -26,7 +26,6 @@ import threading
 import unicodedata
 import warnings
 from collections.abc import Iterable, Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -134,9 +133,16 @@ class Analyzer:
         return key or None
 
 
-@cache
+_shared_lock = threading.Lock()
+_shared: dict[Path | None, Analyzer] = {}
+
+
 def default_analyzer(cache_dir: Path | None = None) -> Analyzer:
-    """The process's analyzer, with the vocabulary bridge's words in jieba's dictionary."""
+    """The process's analyzer, with the vocabulary bridge's words in jieba's dictionary: one instance even when
+    threads ask at once (constructed under a lock; it loads on first use)."""
     from indexing.bridge import segmenter_words
 
-    return Analyzer(segmenter_words(), cache_dir)
+    with _shared_lock:
+        if (analyzer := _shared.get(cache_dir)) is None:
+            analyzer = _shared[cache_dir] = Analyzer(segmenter_words(), cache_dir)
+    return analyzer

@@ -60,3 +60,19 @@ def test_settings_that_build_differently_get_their_own_encoder(tmp_path: Path) -
 
     assert one is same
     assert one is not other
+
+
+def test_threads_asking_for_the_analyzer_and_the_bridge_at_once_share_one_of_each() -> None:
+    from indexing.bridge import default_bridge
+    from indexing.terms import default_analyzer
+
+    barrier = threading.Barrier(THREADS)
+
+    def ask(_: int) -> tuple[int, int]:
+        barrier.wait()
+        return id(default_analyzer()), id(default_bridge())
+
+    with ThreadPoolExecutor(THREADS) as pool:
+        results = set(pool.map(ask, range(THREADS)))
+
+    assert results == {(id(default_analyzer()), id(default_bridge()))}
