@@ -87,11 +87,15 @@ def docs_env(settings: Settings, es: Elasticsearch, db: Database, scratch: Path,
              tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     member: Member = staff_key(db, make_institution(db, "CN-BJ", institution=f"museum-t{uuid.uuid4().hex[:12]}"),
                                Role.CURATOR)
-    batch, _ = ingest(Uploader(settings.gateway.public_url, member.key),
-                      make_good_batch(tmp_path_factory.mktemp("ingested"), 2, prefix="DOC"), member.institution)
+    uploader = Uploader(settings.gateway.public_url, member.key)
+    try:
+        batch, _ = ingest(uploader, make_good_batch(tmp_path_factory.mktemp("ingested"), 2, prefix="DOC"),
+                          member.institution)
+    finally:
+        uploader.close()
     es.indices.refresh(index=assets_alias(settings.es))
     hit = es.search(index=assets_alias(settings.es), size=1, query={"term": {"institution": member.institution}},
-                    source=["images"])["hits"]["hits"][0]
+                    source_includes=["images"])["hits"]["hits"][0]
     env = process_environment()
     env.update(KEY=member.key, BATCH_DIR=str(make_good_batch(tmp_path_factory.mktemp("upload"), 2, prefix="UP")),
                CURL_HOME=str(scratch / "curlrc"), HOME=str(scratch / "curlrc"))
