@@ -40,14 +40,16 @@ from services.workflows import AirflowClient
 log = logging.getLogger(__name__)
 
 
-def _warm_models(settings: Settings) -> None:
-    """Load the query encoders and the text analysis once, in the background, when the gateway starts."""
+def warm_models(settings: Settings) -> None:
+    """Load the query encoders and the text analysis once (in the background when the gateway starts; tests
+    serving an app call it first)."""
     from indexing.bridge import default_bridge
-    from indexing.encoders.registry import load_encoders
+    from indexing.encoders.registry import load_encoders, text_encoder
     from indexing.terms import default_analyzer
 
     try:
         load_encoders(settings.models)
+        text_encoder(settings.models).encode(["warm-up"])  # the runtime's first inference costs seconds too
         default_analyzer().load()
         default_bridge().load()
     except Exception:  # search answers with the error then; the gateway itself stays up
@@ -68,7 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.presigner = presigning_client(settings.s3)
         app.state.db = Database(settings.db)
         app.state.limiter = RateLimiter()
-        warm = asyncio.create_task(asyncio.to_thread(_warm_models, settings))  # the first search need not wait for them
+        warm = asyncio.create_task(asyncio.to_thread(warm_models, settings))  # the first search need not wait for them
         try:
             yield
         finally:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx
 import uvicorn
 
-from services.gateway.app import create_app
+from services.gateway.app import create_app, warm_models
 from services.settings import Settings
 
 
@@ -27,6 +27,7 @@ def free_port() -> int:
 def live_gateway(settings: Settings) -> Iterator[str]:
     """Serve `create_app(settings)` until the block ends; yields its base URL. The settings' public_url is
     set to that URL, so links the gateway writes point at it."""
+    warm_models(settings)  # before serving: a first request must not wait seconds for the bridge or an encoder
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     gateway = settings.gateway.model_copy(update={"port": port, "public_url": base})
