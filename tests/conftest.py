@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
@@ -19,15 +19,22 @@ def settings() -> Settings:
     return get_settings()
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_fixture_setup(fixturedef: pytest.FixtureDef[object]) -> Iterator[object]:
-    """Tell tests.cleanup the scope of the fixture being set up, so what a session fixture makes outlives
-    the module that first asked for it."""
-    token = cleanup.SCOPE.set(fixturedef.scope)
-    try:
-        return (yield)
-    finally:
-        cleanup.SCOPE.reset(token)
+class _FixtureScope:
+    """Tells tests.cleanup the scope of the fixture being set up, so what a session fixture makes outlives
+    the module that first asked for it. A plugin, not a hook of this conftest: pytest sets a session fixture
+    up through the session node's hooks, which a conftest below the rootdir does not reach."""
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_fixture_setup(self, fixturedef: pytest.FixtureDef[object]) -> Generator[None, object, object]:
+        token = cleanup.SCOPE.set(fixturedef.scope)
+        try:
+            return (yield)
+        finally:
+            cleanup.SCOPE.reset(token)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_FixtureScope(), "wenyuan-fixture-scope")
 
 
 @pytest.fixture(scope="session", autouse=True)
