@@ -95,6 +95,7 @@ def docs_env(settings: Settings, es: Elasticsearch, db: Database, scratch: Path,
         uploader.close()
     es.indices.refresh(index=assets_alias(settings.es))
     hit = es.search(index=assets_alias(settings.es), size=1, query={"term": {"institution": member.institution}},
+                    sort=[{"asset_id": "asc"}],  # the first of the two: `?after=<asset-id>` then has a next part
                     source_includes=["images"])["hits"]["hits"][0]
     env = process_environment()
     env.update(KEY=member.key, BATCH_DIR=str(make_good_batch(tmp_path_factory.mktemp("upload"), 2, prefix="UP")),
