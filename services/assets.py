@@ -24,7 +24,6 @@ from indexing.source import record_source
 from schemas.asset import AssetRecord
 from services.access.policy import Decision
 from services.access.principals import Principal
-from services.access.seen import decisions_for as decisions_for  # its home is services/access/seen.py
 from services.access.seen import find_seen
 from services.settings import Settings
 

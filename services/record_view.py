@@ -14,6 +14,7 @@ from schemas.asset import AssetRecord
 from services import assets
 from services.access.policy import Decision
 from services.access.principals import Principal
+from services.access.seen import decisions_for
 from services.settings import Settings
 
 
@@ -73,7 +74,7 @@ class Credited(BaseModel):
 def credited(es: Elasticsearch, settings: Settings, principal: Principal,
              hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each hit with its licence, attribution, the caller's tier and its thumbnail link."""
-    decisions = assets.decisions_for(es, settings, principal, [h["record"] for h in hits])
+    decisions = decisions_for(es, settings, principal, [h["record"] for h in hits])
     base = settings.gateway.public_url
     out = []
     for hit in hits:

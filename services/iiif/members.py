@@ -20,7 +20,7 @@ from indexing.source import record_source
 from schemas.asset import AssetRecord
 from services.access.policy import visibility_filter
 from services.access.principals import Principal
-from services.assets import decisions_for
+from services.access.seen import decisions_for
 from services.iiif.presentation import Part
 from services.settings import Settings
 
