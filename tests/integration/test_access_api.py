@@ -93,6 +93,8 @@ def test_every_answer_carries_its_rate_limit_and_the_limit_answers_429_with_retr
 ) -> None:
     member = staff_key(db, museum.institution, Role.VIEWER, rate=3)
     base = settings.gateway.public_url
+    if (left := 60 - time.time() % 60) < 15:  # the limiter's windows are clock minutes: all four in one window
+        time.sleep(left + 0.5)
 
     answers = [httpx.get(f"{base}/v1/me", headers=auth(member.key)) for _ in range(4)]
     tile = httpx.get(f"{base}/iiif/3/{uuid.uuid4()}/info.json", headers=auth(member.key))  # a budget of its own
