@@ -13,6 +13,7 @@ bound to 127.0.0.1. Secrets have local placeholders that are refused when
 from __future__ import annotations
 
 import json
+import os
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
@@ -98,6 +99,30 @@ class GatewaySettings(BaseModel):
     port: int = Field(8000, description="Port the gateway binds.")
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL clients use to reach the gateway.")
     readiness_timeout_s: float = Field(2.0, description="Timeout of each dependency check in /readyz.")
+    workers: int | None = Field(None, ge=1, description="Gateway worker processes (uvicorn --workers); unset: "
+                                                        "one per usable CPU core.")
+
+    @property
+    def worker_processes(self) -> int:
+        return self.workers or len(os.sched_getaffinity(0))
+
+
+class RedisSettings(BaseModel):
+    """Shared state of the gateway's worker processes: rate-limit counters, cache invalidations."""
+
+    url: str | None = Field("redis://127.0.0.1:6379/0",
+                            description="Redis URL (redis://host:port/db); the local stack runs one on 127.0.0.1. "
+                                        "Empty: none configured, each gateway process keeps its own counters.")
+    timeout_s: float = Field(0.5, gt=0, description="Connect and command timeout of Redis calls; a Redis slower "
+                                                    "than this counts as down.")
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.url)
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url or "").port or 6379
 
 
 class DatabaseSettings(BaseModel):
@@ -291,6 +316,7 @@ class Settings(BaseSettings):
     iiif: IIIFSettings = IIIFSettings()
     db: DatabaseSettings = DatabaseSettings()
     access: AccessSettings = AccessSettings()
+    redis: RedisSettings = RedisSettings()
     client: ClientSettings = ClientSettings()
     stack: StackSettings = StackSettings()
     oai: OaiSettings = OaiSettings()
