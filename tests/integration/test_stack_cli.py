@@ -7,11 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from services.settings import process_environment
+from services.settings import get_settings, process_environment
 from tests.helpers import ROOT
 
 SERVICES = ["elasticsearch", "s3", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "postgres",
-            "gateway"]
+            "redis", "gateway"]
 
 
 def _stack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -28,8 +28,11 @@ def test_status_lists_every_service_ready_with_version_url_and_pid() -> None:
     for name, (_, state, *version, url, pid) in rows.items():
         assert state == "ready", name
         assert version and (version[-1][0].isdigit() or version[-1].startswith("v")), (name, version)
-        assert url.split("://")[0] in {"http", "postgresql"} and "://127.0.0.1:" in url, (name, url)  # loopback only
-        assert pid.isdigit() and Path(f"/proc/{pid}").exists(), (name, pid)
+        assert url.split("://")[0] in {"http", "postgresql", "redis"} and "://127.0.0.1:" in url, (name, url)
+        pids = pid.split(",")  # the gateway: its supervisor, then each worker process
+        assert all(p.isdigit() and Path(f"/proc/{p}").exists() for p in pids), (name, pid)
+    workers = get_settings().gateway.worker_processes  # one worker runs in the supervisor's own process
+    assert len(rows["gateway"][-1].split(",")) == (1 + workers if workers > 1 else 1)
 
 
 def test_up_when_everything_is_up_starts_nothing() -> None:

@@ -37,6 +37,7 @@ EXPECTED_SERVICES = {
     "airflow-scheduler",
     "airflow-dag-processor",
     "airflow-triggerer",
+    "redis",
     "gateway",
 }
 AIRFLOW_SERVICES = {name for name in EXPECTED_SERVICES if name.startswith("airflow-")}
@@ -148,6 +149,16 @@ def test_compose_runs_the_same_versitygw_version_as_local() -> None:
     for image in images:
         assert image.startswith("versity/versitygw:")
         assert _image_tag(image) == _versions()["VERSITYGW_VERSION"]
+
+
+def test_compose_runs_the_pinned_redis_and_the_gateway_uses_it() -> None:
+    services = _compose_yaml()["services"]
+    assert services["redis"]["image"] == f"redis:{_versions()['REDIS_VERSION']}"
+    assert "ports" not in services["redis"]  # inside the compose network only
+    gateway = services["gateway"]
+    assert gateway["environment"]["WENYUAN_REDIS__URL"] == "redis://redis:6379/0"
+    assert "redis" in gateway["depends_on"]
+    assert "--workers" in " ".join(gateway["command"])
 
 
 def test_gateway_image_uses_the_pinned_python_and_the_hash_checked_lock() -> None:

@@ -162,7 +162,9 @@ POSTGRES_MAJOR = "15"
 DEBIAN_PACKAGES = {"fonts-wqy-microhei": Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
                    "wrk": Path("/usr/bin/wrk"),
                    f"postgresql-{POSTGRES_MAJOR}": Path(f"/usr/lib/postgresql/{POSTGRES_MAJOR}/bin/initdb"),
-                   "chromium": Path("/usr/bin/chromium")}
+                   "chromium": Path("/usr/bin/chromium"),
+                   "redis-server": Path("/usr/bin/redis-server")}
+REDIS_SERVER = "/usr/bin/redis-server"
 
 
 def postgres_bin() -> Path:

@@ -1,7 +1,7 @@
-"""The four services of the local stack: how each starts, when it is ready, what version it runs.
+"""The services of the local stack: how each starts, when it is ready, what version it runs.
 
 Every server binds 127.0.0.1. State lives under the run directory (.run/ by default):
-`pids/` (pid files), `logs/`, `es/`, `s3/`, `airflow/`.
+`pids/` (pid files), `logs/`, `es/`, `s3/`, `airflow/`, `redis/`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from services.settings import Settings, process_environment
+from services.settings import RedisSettings, Settings, process_environment
 from stacklib import install, procs
 from stacklib.procs import StackError
 
@@ -389,7 +389,47 @@ class Postgres(Service):
         return out[2] if len(out) > 2 else install.POSTGRES_MAJOR
 
 
+class Redis(Service):
+    """Debian's redis-server, run as the invoking user on 127.0.0.1: the gateway workers' shared rate-limit
+    counters and cache invalidations. Nothing in it outlives a restart that matters (windows of a minute),
+    so it keeps no snapshot or append-only file; its working directory is .run/redis."""
+
+    def install(self) -> None:
+        if not Path(install.REDIS_SERVER).exists():
+            install.debian_packages()
+
+    def start(self) -> None:
+        self.install()
+        work = self.run / "redis"
+        work.mkdir(parents=True, exist_ok=True)
+        # --save "" and --appendonly no: no persistence; allkeys-lru bounds its memory whatever is stored.
+        procs.spawn([install.REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(self.port), "--protected-mode", "yes",
+                     "--save", "", "--appendonly", "no", "--dir", str(work), "--daemonize", "no",
+                     "--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru", "--logfile", ""],
+                    env=process_environment(), log=self.log, cwd=work, pid_file=self.pid_file)
+
+    def _info(self) -> dict[str, Any] | None:
+        import redis
+
+        try:
+            with redis.Redis.from_url(self.url, socket_timeout=2.0, socket_connect_timeout=2.0) as client:
+                info: dict[str, Any] = client.info("server")
+                return info
+        except redis.RedisError:
+            return None
+
+    def ready(self) -> bool:
+        return self._info() is not None
+
+    def version(self) -> str:
+        info = self._info()
+        return str(info["redis_version"]) if info else "?"
+
+
 class Gateway(Service):
+    """uvicorn with `gateway.workers` worker processes (one per core by default) under one supervisor: the
+    pid file holds the supervisor, whose process group holds the workers, so `down` stops them all."""
+
     def install(self) -> None:
         install.web_ui(self.settings.stack.cache_dir)
 
@@ -400,8 +440,25 @@ class Gateway(Service):
         g = self.settings.gateway
         uvicorn = str(Path(sys.executable).parent / "uvicorn")
         procs.spawn([uvicorn, "services.gateway.app:create_app", "--factory", "--host", g.host,
-                     "--port", str(g.port), "--no-access-log"],
+                     "--port", str(g.port), "--workers", str(g.worker_processes), "--no-access-log"],
                     env=process_environment(), log=self.log, cwd=ROOT, pid_file=self.pid_file)
+
+    def pids(self) -> list[int]:
+        supervisor = procs.live_pid(self.pid_file)
+        return [supervisor, *self._children(supervisor)] if supervisor else []
+
+    @staticmethod
+    def _children(parent: int) -> list[int]:
+        """The worker processes (and multiprocessing's helpers) the supervisor forked."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == parent and fields[0] != "Z":
+                found.append(int(stat.parent.name))
+        return sorted(found)
 
     def ready(self) -> bool:
         resp = self._get("/healthz")
@@ -423,5 +480,6 @@ def all_services(settings: Settings) -> list[Service]:
         Airflow("airflow-dag-processor", ["dag-processor"], a.url, 0, settings),
         Postgres("postgres", f"postgresql://127.0.0.1:{settings.stack.postgres_port}", settings.stack.postgres_port,
                  settings),
+        Redis("redis", settings.redis.url or RedisSettings().url or "", settings.redis.port, settings),
         Gateway("gateway", settings.gateway.public_url, settings.gateway.port, settings),
     ]
