@@ -13,8 +13,15 @@ import threading
 
 import redis
 import redis.asyncio
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from services.settings import Settings
+
+# One immediate retry (a pooled connection the server has closed), no backoff: the client's default
+# retries with exponential backoff for seconds, and a request must not wait that long for a counter.
+RETRIES = 1
 
 _async: dict[tuple[str, int], redis.asyncio.Redis] = {}
 _sync: dict[str, redis.Redis] = {}
@@ -36,7 +43,7 @@ def redis_client(settings: Settings) -> redis.asyncio.Redis | None:
         if client is None:
             client = _async[key] = redis.asyncio.Redis.from_url(
                 url, socket_timeout=settings.redis.timeout_s, socket_connect_timeout=settings.redis.timeout_s,
-                health_check_interval=30)
+                health_check_interval=30, retry=AsyncRetry(NoBackoff(), RETRIES))
     return client
 
 
@@ -50,7 +57,7 @@ def redis_sync_client(settings: Settings) -> redis.Redis | None:
         if client is None:
             client = _sync[url] = redis.Redis.from_url(
                 url, socket_timeout=settings.redis.timeout_s, socket_connect_timeout=settings.redis.timeout_s,
-                health_check_interval=30)
+                health_check_interval=30, retry=Retry(NoBackoff(), RETRIES))
     return client
 
 

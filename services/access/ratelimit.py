@@ -2,19 +2,33 @@
 
 Answers carry `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (seconds until
 the window ends, as GitHub's API counts); over the limit the gateway answers 429 with
-`Retry-After`. Counts live in the gateway process: behind several workers each keeps its own
-(a shared store such as Redis is the step for a multi-process deployment, see docs/ACCESS.md).
+`Retry-After`.
+
+Where a Redis is configured (`WENYUAN_REDIS__URL`, the local stack and Compose run one) the count
+of a window is one Redis key that every gateway worker process increments (INCR and EXPIRE in one
+MULTI/EXEC round trip), so a limit holds across workers. Without one, each process counts alone
+(`LocalRateLimiter`). When a configured Redis does not answer, the gateway does not fail the request:
+it counts in the process for `REDIS_RETRY_S` seconds (a logged warning says so), then tries Redis
+again — limits are then per worker for that while, as they are without Redis.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import redis.asyncio
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
+
 WINDOW_S = 60
+REDIS_RETRY_S = 5.0  # after a Redis failure, count in the process this long before trying Redis again
+KEY_PREFIX = "wenyuan:ratelimit:"
 
 
 @dataclass(frozen=True)
@@ -32,7 +46,22 @@ class Allowance:
         return out
 
 
-class RateLimiter:
+def _window(now: float, window_s: int) -> tuple[int, int]:
+    """The number of the window `now` falls in, and the whole seconds (at least 1) until it ends."""
+    window = int(now // window_s)
+    return window, max(1, math.ceil((window + 1) * window_s - now))
+
+
+def _allowance(count: int, limit: int, reset: int) -> Allowance:
+    """The answer to the `count`-th request of a window (1 = the first)."""
+    if count > limit:
+        return Allowance(False, limit, 0, reset)
+    return Allowance(True, limit, limit - count, reset)
+
+
+class LocalRateLimiter:
+    """Counts in this process only."""
+
     def __init__(self, clock: Callable[[], float] = time.time, window_s: int = WINDOW_S) -> None:
         self._clock = clock
         self._window_s = window_s
@@ -40,9 +69,7 @@ class RateLimiter:
         self._lock = threading.Lock()
 
     def hit(self, bucket: str, limit: int) -> Allowance:
-        now = self._clock()
-        window = int(now // self._window_s)
-        reset = max(1, math.ceil((window + 1) * self._window_s - now))
+        window, reset = _window(self._clock(), self._window_s)
         with self._lock:
             seen_window, count = self._counts.get(bucket, (window, 0))
             if seen_window != window:
@@ -53,4 +80,39 @@ class RateLimiter:
             self._counts[bucket] = (window, count + 1)
             if len(self._counts) > 100_000:  # forget buckets of past windows
                 self._counts = {b: v for b, v in self._counts.items() if v[0] == window}
-        return Allowance(True, limit, limit - count - 1, reset)
+        return _allowance(count + 1, limit, reset)
+
+
+class RateLimiter:
+    """The gateway's limiter: shared through Redis when a client is given, else (and while it is down) local."""
+
+    def __init__(self, client: redis.asyncio.Redis | None = None, *, clock: Callable[[], float] = time.time,
+                 window_s: int = WINDOW_S, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._redis = client
+        self._clock = clock
+        self._monotonic = monotonic
+        self._window_s = window_s
+        self.local = LocalRateLimiter(clock, window_s)
+        self._redis_retry_at = 0.0  # monotonic time before which Redis counts as down
+
+    @property
+    def shared(self) -> bool:
+        """Whether the next request is counted in Redis (configured and not known to be down)."""
+        return self._redis is not None and self._monotonic() >= self._redis_retry_at
+
+    async def hit(self, bucket: str, limit: int) -> Allowance:
+        if self._redis is None or not self.shared:
+            return self.local.hit(bucket, limit)
+        window, reset = _window(self._clock(), self._window_s)
+        key = f"{KEY_PREFIX}{bucket}:{window}"
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, self._window_s + 1, nx=True)  # set once, by the window's first request
+                count, _ = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._redis_retry_at = self._monotonic() + REDIS_RETRY_S
+            log.warning("rate limits: Redis unavailable (%s: %s); counting in this process for %.0f s",
+                        type(exc).__name__, exc, REDIS_RETRY_S)
+            return self.local.hit(bucket, limit)
+        return _allowance(int(count), limit, reset)

@@ -32,6 +32,8 @@ from services.gateway.routers import (
     web,
 )
 from services.logs import configure as configure_logs
+from services.redis_store import close_clients as close_redis_clients
+from services.redis_store import redis_client
 from services.settings import Settings, get_settings
 from services.storage import make_client as make_s3_client
 from services.storage import presigning_client
@@ -69,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.airflow = AirflowClient(settings.airflow)
         app.state.presigner = presigning_client(settings.s3)
         app.state.db = Database(settings.db)
-        app.state.limiter = RateLimiter()
+        app.state.limiter = RateLimiter(redis_client(settings))  # local counts where no Redis is configured
         warm = asyncio.create_task(asyncio.to_thread(warm_models, settings))  # the first search need not wait for them
         try:
             yield
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.es.close()
             app.state.airflow.close()
             app.state.db.close()
+            await close_redis_clients()
 
     app = FastAPI(
         title="Wenyuan 文渊",

@@ -105,7 +105,7 @@ class AccessMiddleware:
             bucket, limit = f"addr:{client[0]}", state.settings.access.anonymous_rate_per_min
         if scope["path"].startswith(IMAGE_API):  # tiles come by the hundred: a budget of their own
             bucket, limit = f"{bucket}:image", state.settings.access.image_rate_per_min
-        allowance = state.limiter.hit(bucket, limit)
+        allowance = await state.limiter.hit(bucket, limit)
         if not allowance.allowed:
             who = f"key {principal.key_prefix}" if principal.key_prefix else "this address without a key"
             body = TooManyRequests(f"{who} may make {limit} requests a minute; try again in {allowance.reset_s} s",

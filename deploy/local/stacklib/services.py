@@ -253,7 +253,8 @@ class Airflow(Service):
             AIRFLOW_HOME=str(home),
             AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
             AIRFLOW__CORE__LOAD_EXAMPLES="False",
-            AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+            # LocalExecutor whose workers hold the pipeline's code and text model before forking tasks
+            AIRFLOW__CORE__EXECUTOR="services.ingest.executor.WarmLocalExecutor",
             AIRFLOW__CORE__PARALLELISM=str(stack.airflow_parallelism),
             AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
             AIRFLOW__CORE__FERNET_KEY=keys["fernet_key"],
@@ -449,15 +450,16 @@ class Gateway(Service):
 
     @staticmethod
     def _children(parent: int) -> list[int]:
-        """The worker processes (and multiprocessing's helpers) the supervisor forked."""
+        """The worker processes the supervisor started (multiprocessing's spawn; not its resource tracker)."""
         found = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
+        for proc in Path("/proc").glob("[0-9]*"):
             try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                command = (proc / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(fields[1]) == parent and fields[0] != "Z":
-                found.append(int(stat.parent.name))
+            if int(fields[1]) == parent and fields[0] != "Z" and b"spawn_main" in command:
+                found.append(int(proc.name))
         return sorted(found)
 
     def ready(self) -> bool:
