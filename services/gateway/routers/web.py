@@ -7,10 +7,17 @@ and a Content-Security-Policy that allows scripts and styles from this origin on
 this origin and to the S3 server the presigned URLs point at. `/static/…` serves services/web/static,
 including `build/` (OpenSeadragon and Swagger UI, copied there by the stack's install step from the npm
 lock), so `/docs` (Swagger UI for the OpenAPI document) loads nothing from a CDN either.
+
+The pages link their static files under `/static/v/<version>/…`, the version a hash of every file in the
+folder (taken once per process: restart the gateway after editing one). Such URLs are cached immutably
+for a year — any change makes new URLs, and the modules' relative imports (`./api.js`) stay under the
+same version. `/static/…` without a version, and a version not the current one, are revalidated on each
+use (no-cache).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -31,6 +38,8 @@ from services.gateway.deps import SettingsDep
 from services.settings import Settings
 
 WEB = Path(__file__).resolve().parents[2] / "web"
+STATIC = WEB / "static"
+IMMUTABLE = "public, max-age=31536000, immutable"
 PERIOD_KINDS = {"age", "dynasty"}  # the period control offers these; reigns are searched by their years
 
 router = APIRouter(tags=["web"])
@@ -50,10 +59,30 @@ def vocabulary_json() -> str:
     return json.dumps(vocab, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def tree_hash(folder: Path) -> str:
+    """A hash of the names and contents of every file below `folder` (12 hex digits)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:12]
+
+
+@cache
+def static_version() -> str:
+    """The version of services/web/static in this process."""
+    return tree_hash(STATIC)
+
+
+def static_url(path: str = "") -> str:
+    """The versioned URL of a static file (`path` below services/web/static), or of the folder."""
+    return f"/static/v/{static_version()}/{path}".rstrip("/")
+
+
 # OpenSeadragon adds a <style> that hides the focus outline on touch screens unless one marked as its own is
 # there: the asset page carries that marker empty, and the policy allows exactly an empty inline style.
 EMPTY_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-OPENSEADRAGON = ('<script defer src="/static/build/openseadragon/openseadragon.min.js"></script>\n'
+OPENSEADRAGON = ('<script defer src="${static}/build/openseadragon/openseadragon.min.js"></script>\n'
                  '<style data-openseadragon-mobile-css></style>')
 
 
@@ -67,8 +96,10 @@ def content_security_policy(settings: Settings) -> str:
 
 
 def render(page: str, title: str, settings: Settings, scripts: str = "") -> HTMLResponse:
+    static = static_url()
     html = _template("base").substitute(page=page, title=title, main=_template(page).template,
-                                        vocab=vocabulary_json(), scripts=scripts)
+                                        vocab=vocabulary_json(), scripts=Template(scripts).substitute(static=static),
+                                        static=static)
     return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(settings),
                                        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
                                        "Cache-Control": "no-cache"})
@@ -93,17 +124,17 @@ def console_page(settings: SettingsDep) -> HTMLResponse:
     return render("console", "Museum console", settings)
 
 
-SWAGGER = "/static/build/swagger-ui"
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
 def api_docs(request: Request) -> HTMLResponse:
     """Swagger UI for the OpenAPI document, its script and styles served by the gateway (services/web/package-lock.json
     pins swagger-ui-dist)."""
+    swagger = static_url("build/swagger-ui")
     return get_swagger_ui_html(openapi_url=request.app.openapi_url or "/openapi.json",
-                               title=f"{request.app.title} — API", swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-                               swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-                               swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+                               title=f"{request.app.title} — API", swagger_js_url=f"{swagger}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{swagger}/swagger-ui.css",
+                               swagger_favicon_url=f"{swagger}/favicon-32x32.png",
                                oauth2_redirect_url="/docs/oauth2-redirect")
 
 
@@ -114,21 +145,31 @@ def api_docs_redirect() -> HTMLResponse:
 
 class StaticUnder:
     """StaticFiles as a route of this router (include_router copies routes, not mounts): it sees the path below
-    `prefix`, as under a Mount, so `..` cannot leave the folder. Files are revalidated on each use (no-cache)."""
+    `prefix` (and below `v/<version>/` for a versioned URL), as under a Mount, so `..` cannot leave the folder.
+    The current version's files are cached immutably; every other file is revalidated on each use (no-cache)."""
 
     def __init__(self, directory: Path, prefix: str) -> None:
         self.files = StaticFiles(directory=directory, check_dir=False)
         self.prefix = prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async def send_no_cache(message: Message) -> None:
+        root = scope.get("root_path", "") + self.prefix
+        below = scope["path"][len(root):] if scope["path"].startswith(root) else ""
+        cache_control = "no-cache"
+        if below.startswith("/v/"):
+            version = below[3:].partition("/")[0]
+            root += f"/v/{version}"
+            if version == static_version():
+                cache_control = IMMUTABLE
+
+        async def send_cached(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["cache-control"] = "no-cache"
+                headers = MutableHeaders(scope=message)
+                headers["cache-control"] = cache_control if message["status"] in (200, 304) else "no-cache"
             await send(message)
 
-        scoped = dict(scope, root_path=scope.get("root_path", "") + self.prefix)
-        await self.files(scoped, receive, send_no_cache)
+        await self.files(dict(scope, root_path=root), receive, send_cached)
 
 
-router.routes.append(Route("/static/{path:path}", StaticUnder(WEB / "static", "/static"), methods=["GET", "HEAD"],
+router.routes.append(Route("/static/{path:path}", StaticUnder(STATIC, "/static"), methods=["GET", "HEAD"],
                            include_in_schema=False, name="static"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,8 +22,9 @@ def test_each_page_is_whole_html_with_its_module_and_no_placeholder_left(setting
     html = bytes(web.render(page, "Title", settings).body).decode()
 
     assert html.startswith("<!doctype html>") and "${" not in html and not re.search(r"\$\w", html)
-    module = re.search(r'<script type="module" src="/static/(js/\w+\.js)">', html)
-    assert module and (STATIC / module[1]).is_file()
+    module = re.search(r'<script type="module" src="/static/v/([0-9a-f]{12})/(js/\w+\.js)">', html)
+    assert module and module[1] == web.static_version() and (STATIC / module[2]).is_file()
+    assert f'<link rel="stylesheet" href="/static/v/{module[1]}/css/wenyuan.css">' in html
     assert 'id="main"' in html and 'class="skip" href="#main"' in html
 
 
@@ -59,10 +61,36 @@ def test_static_files_are_served_revalidated_and_outside_the_rate_limit() -> Non
     client = TestClient(create_app())  # no lifespan: /static/ never reaches the access middleware's state
 
     css = client.get("/static/css/wenyuan.css")
+    old = client.get("/static/v/000000000000/css/wenyuan.css")  # a page of an earlier version still loads
 
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert css.headers["cache-control"] == "no-cache"
     assert "x-ratelimit-limit" not in css.headers
+    assert old.status_code == 200 and old.headers["cache-control"] == "no-cache" and old.content == css.content
+
+
+def test_versioned_static_files_are_cached_immutably_and_the_version_follows_the_content(tmp_path: Path) -> None:
+    client = TestClient(create_app())
+    base = web.static_url()
+
+    module = client.get(f"{base}/js/search.js")
+    imported = client.get(f"{base}/js/api.js")  # what `import … from "./api.js"` asks for
+    missing = client.get(f"{base}/js/nothing.js")
+    escape = client.get(f"{base}/%2e%2e/%2e%2e/templates/base.html")
+
+    assert module.status_code == 200 and module.content == (STATIC / "js/search.js").read_bytes()
+    assert module.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert imported.status_code == 200 and imported.headers["cache-control"] == module.headers["cache-control"]
+    assert missing.status_code == 404
+    assert escape.status_code == 404
+    (tmp_path / "js").mkdir()
+    (tmp_path / "js" / "a.js").write_text("export const a = 1;\n", encoding="utf-8")
+    first = web.tree_hash(tmp_path)
+    (tmp_path / "js" / "a.js").write_text("export const a = 2;\n", encoding="utf-8")
+    changed = web.tree_hash(tmp_path)
+    (tmp_path / "js" / "a.js").rename(tmp_path / "js" / "b.js")
+    assert len({first, changed, web.tree_hash(tmp_path)}) == 3  # a changed or renamed file: new URLs
+    assert re.fullmatch(r"[0-9a-f]{12}", first) and web.tree_hash(tmp_path) == web.tree_hash(tmp_path)
 
 
 @pytest.mark.parametrize("path", ["/static/%2e%2e/templates/base.html", "/static/..%2ftemplates/base.html",
