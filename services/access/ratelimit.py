@@ -6,7 +6,9 @@ the window ends, as GitHub's API counts); over the limit the gateway answers 429
 
 Where a Redis is configured (`WENYUAN_REDIS__URL`, the local stack and Compose run one) the count
 of a window is one Redis key that every gateway worker process increments (INCR and EXPIRE in one
-MULTI/EXEC round trip), so a limit holds across workers. Without one, each process counts alone
+MULTI/EXEC round trip), so a limit holds across workers. The key names the deployment (its index
+prefix: gateways of other data count apart on one Redis) and the limit (a gateway configured with
+another limit, such as a benchmark's own, never spends the stack's budget). Without one, each process counts alone
 (`LocalRateLimiter`). When a configured Redis does not answer, the gateway does not fail the request:
 it counts in the process for `REDIS_RETRY_S` seconds (a logged warning says so), then tries Redis
 again — limits are then per worker for that while, as they are without Redis.
@@ -28,7 +30,6 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = 60
 REDIS_RETRY_S = 5.0  # after a Redis failure, count in the process this long before trying Redis again
-KEY_PREFIX = "wenyuan:ratelimit:"
 
 
 @dataclass(frozen=True)
@@ -86,9 +87,11 @@ class LocalRateLimiter:
 class RateLimiter:
     """The gateway's limiter: shared through Redis when a client is given, else (and while it is down) local."""
 
-    def __init__(self, client: redis.asyncio.Redis | None = None, *, clock: Callable[[], float] = time.time,
-                 window_s: int = WINDOW_S, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, client: redis.asyncio.Redis | None = None, *, namespace: str = "wenyuan",
+                 clock: Callable[[], float] = time.time, window_s: int = WINDOW_S,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self._redis = client
+        self.key_prefix = f"{namespace}:ratelimit:"
         self._clock = clock
         self._monotonic = monotonic
         self._window_s = window_s
@@ -104,7 +107,7 @@ class RateLimiter:
         if self._redis is None or not self.shared:
             return self.local.hit(bucket, limit)
         window, reset = _window(self._clock(), self._window_s)
-        key = f"{KEY_PREFIX}{bucket}:{window}"
+        key = f"{self.key_prefix}{bucket}:{limit}:{window}"
         try:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(key)

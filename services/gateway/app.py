@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.airflow = AirflowClient(settings.airflow)
         app.state.presigner = presigning_client(settings.s3)
         app.state.db = Database(settings.db)
-        app.state.limiter = RateLimiter(redis_client(settings))  # local counts where no Redis is configured
+        app.state.limiter = RateLimiter(redis_client(settings), namespace=settings.es.index_prefix)  # local: no Redis
         warm = asyncio.create_task(asyncio.to_thread(warm_models, settings))  # the first search need not wait for them
         try:
             yield

@@ -7,6 +7,7 @@ workers; one shared count means exactly `limit` of them pass in a window.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import os
 import time
@@ -16,7 +17,8 @@ import pytest
 
 from schemas.access import Role
 from services.access.db import Database
-from services.redis_store import redis_sync_client
+from services.access.ratelimit import RateLimiter
+from services.redis_store import close_clients, redis_client, redis_sync_client
 from services.settings import Settings
 from tests.access import make_institution, principal, staff_key
 
@@ -101,7 +103,7 @@ def test_a_key_limit_holds_across_gateway_workers(settings: Settings, db: Databa
         conn.close()
     client = redis_sync_client(settings)
     assert client is not None
-    for counter in client.scan_iter(match=f"wenyuan:ratelimit:key:{prefix}:*"):  # leave nothing behind
+    for counter in client.scan_iter(match=f"{settings.es.index_prefix}:ratelimit:key:{prefix}:*"):  # leave nothing
         client.delete(counter)
 
     allowed = [a for a in answers if a[1] == 200]
@@ -109,3 +111,23 @@ def test_a_key_limit_holds_across_gateway_workers(settings: Settings, db: Databa
     assert {pid for pid, _, _ in allowed} == set(connections), answers  # both workers served some of them
     assert [a[1] for a in answers] == [200] * LIMIT + [429] * (2 * LIMIT), answers
     assert [a[2] for a in allowed] == [str(LIMIT - 1 - i) for i in range(LIMIT)]
+
+
+def test_counters_are_apart_per_deployment_and_per_limit(settings: Settings, unique: str) -> None:
+    bucket = f"key:test-{unique}"
+
+    async def scenario() -> list[int]:
+        client = redis_client(settings)
+        assert client is not None
+        stack, again = RateLimiter(client), RateLimiter(client)
+        other_data, other_limit = RateLimiter(client, namespace=f"test-{unique}"), RateLimiter(client)
+        try:
+            return [(await stack.hit(bucket, 5)).remaining, (await again.hit(bucket, 5)).remaining,
+                    (await other_data.hit(bucket, 5)).remaining, (await other_limit.hit(bucket, 10**8)).remaining]
+        finally:
+            for pattern in (f"wenyuan:ratelimit:{bucket}:*", f"test-{unique}:ratelimit:{bucket}:*"):
+                async for counter in client.scan_iter(match=pattern):
+                    await client.delete(counter)
+            await close_clients()
+
+    assert asyncio.run(scenario()) == [4, 3, 4, 10**8 - 1]  # one count per deployment and limit, whichever process
