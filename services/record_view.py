@@ -1,16 +1,30 @@
 """The record view: what every answer about an asset carries — its licence and credit line, the caller's
 tier, and the delivery links that tier allows (each one resolves through
-`GET /v1/assets/{id}/media/{image}/{tier}`). Search, assets, OAI-PMH and dumps all show a record this way."""
+`GET /v1/assets/{id}/media/{image}/{tier}`). Search, assets, OAI-PMH and dumps all show a record this way.
+
+Bulk readers (dumps, OAI-PMH) read thousands of records a second, and validating each stored `_source`
+into an `AssetRecord` only to dump it again costs more than Elasticsearch's own read. `stored_view`
+takes the trusted shortcut: a `_source` that indexing wrote from the current model (every field and
+nested field present, nothing extra, datetimes in the form the model writes) already *is* the
+record's public view, and is used as it is; anything else (a record stored before a field existed,
+images without ids, a datetime written by another writer) goes through the model. The `*_of`
+functions are the plain-dict twins of `credit`, `media_links` and `services.assets.attribution`
+(tests/unit/test_record_view.py holds them to the same output).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from elasticsearch import Elasticsearch
 from pydantic import BaseModel, Field
 
 from schemas.access import MEDIA_TIERS, Tier
-from schemas.asset import AssetRecord
+from schemas.asset import SEARCH_ONLY_PATHS, AssetRecord, ImageRecord, PeriodRecord, YearRange
+from schemas.licences import Licence
+from schemas.manifest import MediaRef
 from services import assets
 from services.access.policy import Decision
 from services.access.principals import Principal
@@ -84,3 +98,84 @@ def credited(es: Elasticsearch, settings: Settings, principal: Principal,
         record = asset.public_view()
         out.append(hit | credit(asset, decision) | {"thumbnail": thumbnail(base, asset, decision), "record": record})
     return out
+
+
+# -- the trusted shortcut for bulk readers ----------------------------------------------------------
+
+def _fields(model: type[BaseModel], leave_out: tuple[str, ...] = ()) -> frozenset[str]:
+    return frozenset(name for name in model.model_fields if name not in leave_out)
+
+
+_TOP_LEVEL = [p for p in SEARCH_ONLY_PATHS if "." not in p]
+_RECORD = _fields(AssetRecord, (*_TOP_LEVEL, "ai"))
+_IMAGE = _fields(ImageRecord, ("vector",))
+_LICENCE, _PERIOD, _YEARS, _MEDIA = _fields(Licence), _fields(PeriodRecord), _fields(YearRange), _fields(MediaRef)
+# How the model writes a UTC datetime (mode="json"), and a date.
+_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.(?!000000)\d{6})?Z")
+_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+
+
+def _canonical(source: Mapping[str, Any]) -> bool:
+    """Whether `source` (a `_source` without vectors, search-only fields and `ai`) has the exact shape the model
+    dumps: then validating and dumping it again would give it back unchanged."""
+    if source.keys() != _RECORD:
+        return False
+    images, licence, period, media = source["images"], source["licence"], source["period_norm"], source["media"]
+    if not (isinstance(images, list) and isinstance(licence, dict) and licence.keys() == _LICENCE
+            and isinstance(media, list)):
+        return False
+    if any(not isinstance(im, dict) or im.keys() != _IMAGE or not im["id"] for im in images):
+        return False
+    if any(not isinstance(m, dict) or m.keys() != _MEDIA for m in media):
+        return False
+    if period is not None and not (isinstance(period, dict) and period.keys() == _PERIOD and (
+            period["years"] is None or (isinstance(period["years"], dict) and period["years"].keys() == _YEARS))):
+        return False
+    for name in ("ingested_at", "changed_at", "deleted_at"):
+        value = source[name]
+        if value is None and name != "ingested_at":
+            continue
+        if not (isinstance(value, str) and _DATETIME.fullmatch(value)):
+            return False
+    embargo = source["embargo_until"]
+    return embargo is None or (isinstance(embargo, str) and _DATE.fullmatch(embargo) is not None)
+
+
+def stored_view(source: dict[str, Any]) -> dict[str, Any]:
+    """The public view (no `ai`) of a record read with `record_source(ai=False)`: `source` itself when it is in
+    the model's shape, otherwise what the model makes of it (`AssetRecord.public_view(ai=False)`)."""
+    if _canonical(source):
+        return source
+    return AssetRecord.model_validate(source).public_view(ai=False)
+
+
+def attribution_of(view: Mapping[str, Any]) -> str:
+    """`services.assets.attribution` of a public view."""
+    title_zh, title_en, object_id = view["title_zh"], view["title_en"], view["object_id"]
+    title = title_en or title_zh or object_id
+    if title_zh and title_en:
+        title = f"{title_zh} ({title_en})"
+    parts = [title, view["creator"], view["period"], f"{view['institution']}, {object_id}"]
+    licence = view["licence"]
+    text = licence["label"] + (f" ({licence['uri']})" if licence["uri"] else "")
+    return ". ".join(p for p in parts if p) + f". {text}"
+
+
+_MEDIA_OF = {tier: [t.value for t in MEDIA_TIERS if tier.includes(t)] for tier in Tier}
+
+
+def media_links_of(base: str, view: Mapping[str, Any], decision: Decision) -> list[dict[str, Any]]:
+    """`media_links` of a public view, as JSON."""
+    tiers = _MEDIA_OF[decision.tier or Tier.METADATA]
+    asset_id = view["asset_id"]
+    return [{"image": n, "tier": t, "href": f"{base}/v1/assets/{asset_id}/media/{n}/{t}"}
+            for n in range(len(view["images"])) for t in tiers]
+
+
+def credit_of(view: Mapping[str, Any], decision: Decision) -> dict[str, Any]:
+    """`credit` of a public view, as JSON."""
+    licence = view["licence"]
+    return {"licence": {"code": licence["code"], "uri": licence["uri"], "label": licence["label"],
+                        "reusable": licence["reusable"]},
+            "attribution": attribution_of(view),
+            "access": {"tier": (decision.tier or Tier.METADATA).value, "basis": decision.basis}}

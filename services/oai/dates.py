@@ -22,6 +22,7 @@ class Granularity(StrEnum):
 REPOSITORY_GRANULARITY = Granularity.SECOND
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SECOND = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
+_UTC_STORED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")  # a UTC moment as stored
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,8 @@ def iso(moment: datetime) -> str:
 
 def datestamp(value: datetime | str) -> str:
     """A record's datestamp at the repository's granularity (seconds, UTC)."""
+    if isinstance(value, str) and _UTC_STORED.fullmatch(value):  # as the model writes it: no parsing needed
+        return value[:19] + "Z"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

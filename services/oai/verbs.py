@@ -12,13 +12,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 from elasticsearch import Elasticsearch
 from lxml import etree
 
-from schemas.asset import AssetRecord
 from services.access.principals import Principal
 from services.oai import dates, envelope, records, sets, tokens
 from services.oai.envelope import sub
@@ -26,6 +26,7 @@ from services.oai.errors import ErrorCode, OaiError
 from services.oai.formats import EDM, FORMATS, MetadataFormat, formats_of
 from services.oai.harvest import Harvest, PointInTimeGone, token_key
 from services.oai.holders import NamesLookup
+from services.record_view import stored_view
 from services.settings import Settings
 
 PROTOCOL_VERSION = "2.0"
@@ -56,7 +57,7 @@ class Repository:
     def base_url(self) -> str:
         return f"{self.settings.gateway.public_url}/oai"
 
-    @property
+    @cached_property
     def host(self) -> str:
         return urlsplit(self.settings.gateway.public_url).hostname or "localhost"
 
@@ -176,37 +177,36 @@ def list_sets(repo: Repository, args: dict[str, str]) -> etree._Element:
     return el
 
 
-def _item(repo: Repository, parent: etree._Element, record: dict[str, Any], fmt: MetadataFormat | None,
-          decisions: dict[str, Any], holders: dict[str, sets.Names]) -> None:
-    """A header (ListIdentifiers: `fmt` None) or a whole record under `parent`."""
+def _item(repo: Repository, record: dict[str, Any], fmt: MetadataFormat | None, decisions: dict[str, Any],
+          holders: dict[str, sets.Names]) -> str:
+    """A header (ListIdentifiers: `fmt` None) or a whole record, as text."""
     deleted = record.get("deleted_at") is not None
-    container = parent if fmt is None else sub(parent, "record")
-    envelope.header(container, repo.identifier(str(record["asset_id"])), dates.datestamp(record["changed_at"]),
-                    sets.specs_of(record), deleted)
-    if fmt is None or deleted:
-        return
-    asset = AssetRecord.model_validate(record)
-    holder = holders.get(asset.institution, sets.Names())
+    head = envelope.header(repo.identifier(str(record["asset_id"])), dates.datestamp(record["changed_at"]),
+                           sets.specs_of(record), deleted)
+    if fmt is None:
+        return head
+    if deleted:
+        return f"<record>{head}</record>"
+    view = stored_view(record)
+    holder = holders.get(view["institution"], sets.Names())
     base = repo.settings.gateway.public_url
-    metadata = (records.edm(asset, decisions.get(asset.asset_id), holder, base, repo.settings.oai.repository_name)
-                if fmt is EDM else records.oai_dc(asset, holder, base))
-    sub(container, "metadata").append(metadata)
+    metadata = (records.edm(view, decisions.get(view["asset_id"]), holder, base, repo.settings.oai.repository_name)
+                if fmt is EDM else records.oai_dc(view, holder, base))
+    return f"<record>{head}<metadata>{metadata}</metadata></record>"
 
 
-def get_record(repo: Repository, args: dict[str, str]) -> etree._Element:
+def get_record(repo: Repository, args: dict[str, str]) -> str:
     fmt = _format(args["metadataPrefix"])
     record = _record_or_404(repo, args["identifier"])
     if not fmt.applies(record):
         licence = record["licence"]["code"]
         raise OaiError(ErrorCode.CANNOT_DISSEMINATE_FORMAT,
                        f"{args['identifier']!r} cannot be disseminated as {fmt.prefix} (its licence is {licence})")
-    el = envelope.verb_element("GetRecord")
     decisions = repo.harvest.decisions([record]) if fmt is EDM else {}
-    _item(repo, el, record, fmt, decisions, repo.names([str(record["institution"])]))
-    return el
+    return f"<GetRecord>{_item(repo, record, fmt, decisions, repo.names([str(record['institution'])]))}</GetRecord>"
 
 
-def _list(repo: Repository, verb: str, args: dict[str, str]) -> etree._Element:
+def _list(repo: Repository, verb: str, args: dict[str, str]) -> str:
     key, caller = token_key(repo.settings), tokens.caller_hash(repo.principal.fingerprint())
     position: tokens.Position | None = None
     if TOKEN in args:
@@ -237,33 +237,32 @@ def _list(repo: Repository, verb: str, args: dict[str, str]) -> etree._Element:
     if not page.hits:
         harvest.close(pit)
         raise OaiError(ErrorCode.NO_RECORDS_MATCH, "no records match these arguments for this caller")
-    el = envelope.verb_element(verb)
     full = verb == "ListRecords"
     decisions = harvest.decisions(page.hits) if full and fmt is EDM else {}
     holders = repo.names(str(r["institution"]) for r in page.hits) if full else {}
-    for record in page.hits:
-        _item(repo, el, record, fmt if full else None, decisions, holders)
+    out = [f"<{verb}>", *(_item(repo, record, fmt if full else None, decisions, holders) for record in page.hits)]
     sent = cursor + len(page.hits)
     if len(page.hits) == size and sent < total and page.last_sort is not None:
         expires = int(time.time()) + repo.settings.oai.token_ttl_s
         token = tokens.encode(key, wanted, tokens.Position(pit, page.last_sort, sent, total, expires), caller)
-        envelope.resumption_token(el, token, total, cursor, dates.iso_from_unix(expires))
+        out.append(envelope.resumption_token(token, total, cursor, dates.iso_from_unix(expires)))
     else:
         harvest.close(pit)
         if position is not None:  # the last page of several ends with an empty token
-            envelope.resumption_token(el, None, max(total, sent), cursor, None)
-    return el
+            out.append(envelope.resumption_token(None, max(total, sent), cursor, None))
+    out.append(f"</{verb}>")
+    return "".join(out)
 
 
-def list_identifiers(repo: Repository, args: dict[str, str]) -> etree._Element:
+def list_identifiers(repo: Repository, args: dict[str, str]) -> str:
     return _list(repo, "ListIdentifiers", args)
 
 
-def list_records(repo: Repository, args: dict[str, str]) -> etree._Element:
+def list_records(repo: Repository, args: dict[str, str]) -> str:
     return _list(repo, "ListRecords", args)
 
 
-HANDLERS: dict[str, Callable[[Repository, dict[str, str]], etree._Element]] = {
+HANDLERS: dict[str, Callable[[Repository, dict[str, str]], etree._Element | str]] = {
     "Identify": identify, "ListMetadataFormats": list_metadata_formats, "ListSets": list_sets,
     "GetRecord": get_record, "ListIdentifiers": list_identifiers, "ListRecords": list_records,
 }

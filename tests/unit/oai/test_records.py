@@ -27,24 +27,23 @@ def _image(n: int) -> dict[str, Any]:
             "thumbnail_key": f"t/{n}", "preview_key": f"p/{n}"}
 
 
-def _asset(**overrides: Any) -> AssetRecord:
+def _asset(**overrides: Any) -> dict[str, Any]:
+    """A record's public view, as the builders take it."""
     fields: dict[str, Any] = {"description_zh": "清乾隆青花瓷瓶", "description_en": "A Qianlong vase",
                               "creator": "景德镇御窑厂", "category_ids": ["porcelain"], "materials": ["瓷"],
                               "dimensions": "高 30 cm", "date": "1736–1795",
                               "period_norm": {"source": "清乾隆", "start": 1736, "end": 1795, "parsed": True},
                               "images": [_image(1), _image(2)], "has_image": True}
-    return AssetRecord.model_validate(make_asset(**(fields | overrides)))
+    return AssetRecord.model_validate(make_asset(**(fields | overrides))).public_view(ai=False)
 
 
 def _decision(tier: Tier) -> Decision:
     return Decision(True, tier, Audience.PUBLIC, f"licence (tier {tier})")
 
 
-def _in_get_record(metadata: etree._Element) -> etree._Element:
-    verb = envelope.verb_element("GetRecord")
-    record = envelope.sub(verb, "record")
-    envelope.header(record, "oai:wenyuan.example:1", "2026-03-05T10:20:30Z", ["institution:test-museum"], False)
-    envelope.sub(record, "metadata").append(metadata)
+def _in_get_record(metadata: str) -> etree._Element:
+    header = envelope.header("oai:wenyuan.example:1", "2026-03-05T10:20:30Z", ["institution:test-museum"], False)
+    verb = f"<GetRecord><record>{header}<metadata>{metadata}</metadata></record></GetRecord>"
     return valid(envelope.response(f"{BASE}/oai", {"verb": "GetRecord"}, verb))
 
 
@@ -57,13 +56,14 @@ def test_oai_dc_carries_both_languages_the_licence_uri_and_the_holder() -> None:
 
     root = _in_get_record(records.oai_dc(asset, HOLDER, BASE))
 
+
     dc = ".//oai_dc:dc/dc:"
     assert _texts(root, dc + "title") == [("青花瓷瓶", "zh"), ("Blue and white vase", "en")]
     assert _texts(root, dc + "subject") == [("瓷器", "zh"), ("porcelain", "en")]
     assert _texts(root, dc + "publisher") == [("故宫博物院", "zh"), ("The Palace Museum", "en")]
     assert [t for t, _ in _texts(root, dc + "rights")] == ["https://creativecommons.org/publicdomain/zero/1.0/"]
     assert [t for t, _ in _texts(root, dc + "date")] == ["清乾隆", "1736–1795", "1736/1795"]
-    assert [t for t, _ in _texts(root, dc + "identifier")] == ["OBJ-1", f"{BASE}/v1/assets/{asset.asset_id}"]
+    assert [t for t, _ in _texts(root, dc + "identifier")] == ["OBJ-1", f"{BASE}/v1/assets/{asset['asset_id']}"]
     assert [t for t, _ in _texts(root, dc + "type")] == ["PhysicalObject"]
 
 
@@ -76,7 +76,7 @@ def test_oai_dc_of_a_restricted_record_names_its_policy_as_rights() -> None:
 
 def test_edm_links_only_what_the_tier_allows_and_states_the_rights_as_europeana_writes_them() -> None:
     asset = _asset(licence="CC-BY-4.0")
-    media = f"{BASE}/v1/assets/{asset.asset_id}/media"
+    media = f"{BASE}/v1/assets/{asset['asset_id']}/media"
 
     thumb = _in_get_record(records.edm(asset, _decision(Tier.THUMBNAIL), HOLDER, BASE, "Wenyuan 文渊"))
     full = _in_get_record(records.edm(asset, _decision(Tier.ORIGINAL), HOLDER, BASE, "Wenyuan 文渊"))
@@ -88,7 +88,7 @@ def test_edm_links_only_what_the_tier_allows_and_states_the_rights_as_europeana_
     assert links(thumb, "isShownBy") == [f"{media}/0/thumbnail"] and links(thumb, "hasView") == [f"{media}/1/thumbnail"]
     assert links(full, "isShownBy") == [f"{media}/0/original"] and links(full, "object") == [f"{media}/0/thumbnail"]
     assert links(bare, "isShownBy") == links(bare, "object") == links(bare, "hasView") == []
-    assert links(bare, "isShownAt") == [f"{BASE}/v1/assets/{asset.asset_id}"]
+    assert links(bare, "isShownAt") == [f"{BASE}/v1/assets/{asset['asset_id']}"]
     assert links(bare, "rights") == ["http://creativecommons.org/licenses/by/4.0/"]
     assert [e.text for e in bare.iterfind(".//edm:dataProvider", NS)] == ["The Palace Museum"]
     assert [e.text for e in bare.iterfind(".//edm:ProvidedCHO/edm:type", NS)] == ["IMAGE"]
@@ -107,16 +107,26 @@ def test_edm_is_for_the_rights_statements_europeana_accepts() -> None:
 
 
 def test_the_validator_refuses_payloads_their_schema_does_not_allow() -> None:
-    edm = records.edm(_asset(), _decision(Tier.PREVIEW), HOLDER, BASE, "Wenyuan")
+    edm = etree.fromstring(records.edm(_asset(), _decision(Tier.PREVIEW), HOLDER, BASE, "Wenyuan"))
     rights = edm.find(".//ore:Aggregation/edm:rights", NS)
     assert rights is not None
     rights.getparent().remove(rights)  # edm:rights is required
-    stray = records.oai_dc(_asset(), HOLDER, BASE)
+    stray = etree.fromstring(records.oai_dc(_asset(), HOLDER, BASE))
     etree.SubElement(stray, f"{{{NS['dc']}}}colour").text = "blue"  # not one of the 15 elements
 
     for payload in (edm, stray):
         with pytest.raises(AssertionError, match="not valid"):
-            _in_get_record(payload)
+            _in_get_record(etree.tostring(payload, encoding="unicode"))
+
+
+def test_text_is_escaped_as_xml_and_what_xml_cannot_carry_is_refused() -> None:
+    tricky = "Vase <blue> & \"white\"\r\nline"
+    root = _in_get_record(records.oai_dc(_asset(title_en=tricky, creator="A & B"), HOLDER, BASE))
+
+    assert _texts(root, ".//oai_dc:dc/dc:title")[1] == (tricky, "en")
+    assert [e.text for e in root.iterfind(".//dc:creator", NS)] == ["A & B"]
+    with pytest.raises(ValueError, match="XML compatible"):
+        records.oai_dc(_asset(title_en="bell \x07"), HOLDER, BASE)
 
 
 def test_an_error_response_keeps_the_arguments_except_after_bad_verb_or_bad_argument() -> None:
