@@ -146,6 +146,11 @@ class AccessSettings(BaseModel):
     image_rate_per_min: int = Field(6000, description="Requests a minute to the IIIF Image API (a deep-zoom viewer "
                                                       "asks for hundreds of tiles) per key or address, counted "
                                                       "apart from the other requests.")
+    principal_cache_s: float = Field(60.0, ge=0, description="How long a gateway process may keep a key's principal "
+                                                             "without reading the store; any change to keys, grants "
+                                                             "or organisations ends every cached one at once (across "
+                                                             "workers through Redis). 0: read the store on every "
+                                                             "request.")
     operator_key_file: Path = Field(PROJECT_ROOT / ".run/operator-key",
                                     description="Where `wenyuan admin bootstrap` writes the first operator key "
                                                 "(mode 600; local stacks and demos).")
@@ -182,6 +187,9 @@ class IngestSettings(BaseModel):
     max_image_pixels: int = Field(180_000_000, description="Larger images are refused as decompression bombs.")
     max_manifest_rows: int = Field(200_000, description="Largest manifest accepted, rows.")
     chunk_size: int = Field(250, description="Items per mapped DAG task (one chunk of a batch).")
+    store_threads: int = Field(4, description="Rows of a chunk stored at once by the store step (fetch, derive, "
+                                              "put: mostly waiting on object storage).")
+    fetch_threads: int = Field(4, description="Previews read at once by the enrich step for the image encoder.")
     thumbnail_px: int = Field(400, description="Longest side of thumbnails, pixels.")
     preview_px: int = Field(1600, description="Longest side of previews, pixels.")
     multipart_threshold_bytes: int = Field(

@@ -28,6 +28,7 @@ from schemas.access import (
 )
 from schemas.organisations import KeyCreated, KeyIn, KeyOut
 from services.access import audit
+from services.access import generation as _generation  # noqa: F401  (its commit hook ends cached principals)
 from services.access.errors import InvalidKey, NotAllowed, UnknownEntity
 from services.access.models import ApiKey, Operator, Staff, utcnow
 from services.access.orgs import app, require_admin_of, require_operator, staff_member

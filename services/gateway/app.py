@@ -17,6 +17,7 @@ from indexing.client import make_client as make_es_client
 from services import __version__
 from services.access.db import Database
 from services.access.ratelimit import RateLimiter
+from services.access.resolve import PrincipalCache
 from services.gateway.errors import install_handlers
 from services.gateway.middleware import AccessMiddleware, RequestContext
 from services.gateway.routers import (
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.airflow = AirflowClient(settings.airflow)
         app.state.presigner = presigning_client(settings.s3)
         app.state.db = Database(settings.db)
+        app.state.principals = PrincipalCache(app.state.db, settings)
         app.state.limiter = RateLimiter(redis_client(settings), namespace=settings.es.index_prefix)  # local: no Redis
         warm = asyncio.create_task(asyncio.to_thread(warm_models, settings))  # the first search need not wait for them
         try:

@@ -9,10 +9,11 @@ carrying the request id (services/gateway/errors.internal_error).
 AccessMiddleware: the principal of each request and its rate limit, before any route runs.
 
 A pure ASGI middleware (streamed responses such as dumps pass through untouched): it reads the
-API key (`Authorization: Bearer …` or `X-API-Key`), makes the principal (services/access/resolve.py,
-in a worker thread: it reads the database), counts the request against the key's limit (or the
-client address's, without a key), and adds the `X-RateLimit-*` headers to the answer. A bad key is
-a 401, never a silent fall-back to anonymous; over the limit is a 429 with `Retry-After`.
+API key (`Authorization: Bearer …` or `X-API-Key`), makes the principal (services/access/resolve.py's
+PrincipalCache: the store is read, in a worker thread, only for a key not seen since the store last
+changed), counts the request against the key's limit (or the client address's, without a key), and
+adds the `X-RateLimit-*` headers to the answer. A bad key is a 401, never a silent fall-back to
+anonymous; over the limit is a 429 with `Retry-After`.
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ import re
 import uuid
 from typing import Any
 
-import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.access.errors import InvalidKey
 from services.access.principals import ANONYMOUS, Principal
-from services.access.resolve import principal_for_key
 from services.gateway.errors import TooManyRequests, Unauthorized, internal_error, problem_response
 from services.logs import request_id
 
@@ -93,7 +92,7 @@ class AccessMiddleware:
         try:
             principal: Principal = ANONYMOUS
             if key is not None:
-                principal = await anyio.to_thread.run_sync(_resolve, state.db, key)
+                principal = await state.principals.principal(key)
         except InvalidKey as exc:
             body = Unauthorized(exc.detail).body(scope["path"])
             await problem_response(401, body, {"WWW-Authenticate": 'Bearer realm="wenyuan"'})(scope, receive, send)
@@ -123,7 +122,3 @@ class AccessMiddleware:
 
         await self.app(scope, receive, send_with_limits)
 
-
-def _resolve(db: Any, key: str) -> Principal:
-    with db.session() as session:
-        return principal_for_key(session, key)
