@@ -9,8 +9,13 @@
 Pages are cursors: a point in time (PIT) keeps the view stable while a client walks; the cursor
 holds the PIT, the position and a hash of the query, so it cannot be replayed against another query.
 A first page reads the live index and opens a PIT only when it hands out a `next` cursor (most
-searches never ask for a second page); the last page of a walk closes it. The PIT and each page of
-it are indexing/walk.PointInTime's, as for dumps and OAI-PMH.
+searches never ask for a second page); the last page of a walk closes it. The PIT is
+indexing/walk.PointInTime's, as for dumps and OAI-PMH.
+
+Each page is as few round trips as its searches allow, each an `_msearch` whose searches
+Elasticsearch runs side by side: a keyword page and its facets together; a ranked page's legs, then
+its facets and records together (they need the fused window). `took_ms` stays the sum of the
+searches' own times (the legs count as their slowest, as they always did).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from elasticsearch import Elasticsearch, NotFoundError
 
 from indexing.aliases import assets_alias
@@ -44,6 +50,10 @@ from indexing.walk import PointInTime
 from services.settings import Settings
 
 PIT_KEEP_ALIVE = "5m"
+HIGHLIGHT = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2, "fragment_size": 120}
+# What fusion reads of a leg's answer (and the errors): no `_index`, `_shards` or `max_score` to parse.
+LEG_FIELDS = ["responses.took", "responses.hits.total", "responses.hits.hits._id", "responses.hits.hits._score",
+              "responses.hits.hits.matched_queries", "responses.error", "responses.status"]
 EXPIRED = "the cursor has expired (a search stays open 5 minutes after each page); start the search again"
 
 
@@ -169,16 +179,19 @@ class Searcher:
         return [{"period_norm.start": {"order": order, "missing": "_last"}}, {"asset_id": "asc"}]
 
     def _keyword(self, query: Query, state: Cursor, size: int, visibility: dict[str, Any] | None, *,
-                 highlight: bool = True, exclude: list[str] | None = None, source: bool = True) -> dict[str, Any]:
+                 highlight: bool = True, exclude: list[str] | None = None, after: list[Any] | None = None
+                 ) -> dict[str, Any]:
+        """The search body of a page of keyword matches (an _msearch line), after the sort values `after`."""
         body_query = keyword_query(query.q, query.filters, visibility)
         if exclude:
             body_query["bool"]["must_not"] = [{"ids": {"values": exclude}}]
-        params: dict[str, Any] = {"query": body_query, "size": size, "sort": self._sort(query),
-                                  "source": record_source() if source else False, "track_total_hits": True}
+        body: dict[str, Any] = {"query": body_query, "size": size, "sort": self._sort(query),
+                                "_source": record_source(), "track_total_hits": True, **self._target(state)}
         if highlight and query.q:
-            params["highlight"] = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2,
-                                   "fragment_size": 120}
-        return self._pit(state).page(state.after, **params)
+            body["highlight"] = HIGHLIGHT
+        if after is not None:
+            body["search_after"] = after
+        return body
 
     def _query_vectors(self, query: Query) -> dict[str, list[float]]:
         """The query's vectors for the kNN legs: the text encoder's (title and text legs) and CLIP's (image leg)."""
@@ -202,14 +215,17 @@ class Searcher:
                 bodies["bridge"] = common | {"query": bridged}
         return bodies
 
-    def _msearch(self, state: Cursor, bodies: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], int]:
-        """The legs in one round trip; each response by leg name, and the slowest leg's time."""
-        searches: list[dict[str, Any]] = []
+    def _msearch(self, state: Cursor, bodies: dict[str, dict[str, Any]], filter_path: list[str] | None = None
+                 ) -> dict[str, dict[str, Any]]:
+        """Several searches in one round trip (Elasticsearch runs them concurrently); each response by name.
+        The lines are encoded here with orjson (a kNN line carries a vector of hundreds of floats)."""
+        lines: list[bytes] = []
         for body in bodies.values():
             body = dict(body)
             header = {"index": body.pop("index")} if "index" in body else {}
-            searches += [header, body]
-        result = self.es.msearch(searches=searches)
+            lines += [orjson.dumps(header), orjson.dumps(body)]
+        # The client's NDJSON serializer sends lines that are bytes as they are.
+        result = self.es.msearch(searches=lines, filter_path=filter_path)  # type: ignore[arg-type]
         responses = result["responses"]
         out = {}
         for leg, resp in zip(bodies, responses, strict=True):
@@ -221,32 +237,28 @@ class Searcher:
                     raise CursorError(EXPIRED)  # the PIT expired or was closed
                 raise RuntimeError(f"search leg {leg} failed: {resp['error']}")
             out[leg] = resp
-        return out, max((int(r["took"]) for r in out.values()), default=0)
+        return out
 
     def _hydrate(self, query: Query, state: Cursor, ids: list[str], visibility: dict[str, Any] | None
-                 ) -> tuple[dict[str, dict[str, Any]], int]:
-        """The records of one page, with keyword highlights, by id."""
-        if not ids:
-            return {}, 0
+                 ) -> dict[str, Any]:
+        """The search body of the records of one page, with keyword highlights, by id."""
         should = keyword_query(query.q, Filters(), None)["bool"]["must"] if query.q else []
         body = {"bool": {"filter": [{"ids": {"values": ids}}, *([visibility] if visibility else [])],
                          "should": should}}
-        resp = self.es.search(query=body, size=len(ids), source=record_source(), **self._target(state),
-                              highlight={"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2,
-                                         "fragment_size": 120} if query.q else None)
-        return {h["_id"]: h for h in resp["hits"]["hits"]}, int(resp["took"])
+        return {"query": body, "size": len(ids), "_source": record_source(), **self._target(state),
+                **({"highlight": HIGHLIGHT} if query.q else {})}
 
     def _facets(self, query: Query, state: Cursor, visibility: dict[str, Any] | None,
                 window: list[str] | None = None) -> dict[str, Any]:
-        """Facet counts over what the search found: the keyword matches, the ranked window, or both (hybrid)."""
+        """The search body of the facet counts over what the search found: the keyword matches, the ranked
+        window, or both (hybrid)."""
         body = keyword_query(query.q, query.filters, visibility)
         if window is not None:
             matched = [{"ids": {"values": window}}]
             if query.mode is Mode.HYBRID and query.q:
                 matched.append({"bool": {"must": body["bool"]["must"]}})
             body = {"bool": {"filter": body["bool"]["filter"], "should": matched, "minimum_should_match": 1}}
-        return dict(self.es.search(query=body, size=0, aggs=facet_aggs(), track_total_hits=True,
-                                   **self._target(state)))
+        return {"query": body, "size": 0, "aggs": facet_aggs(), "track_total_hits": True, **self._target(state)}
 
     # -- pages -----------------------------------------------------------------------------------
 
@@ -269,12 +281,16 @@ class Searcher:
 
     def _keyword_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,
                       first: bool) -> Page:
-        resp = self._keyword(query, state, query.size, visibility)
+        bodies = {"page": self._keyword(query, state, query.size, visibility, after=state.after)}
+        if first:  # the facets in the same round trip
+            bodies["facets"] = self._facets(query, state, visibility)
+        responses = self._msearch(state, bodies)
+        resp = responses["page"]
         hits = [self._hit(h, {"keyword": rank}) for rank, h in enumerate(resp["hits"]["hits"], start=1)]
         took = resp["took"]
         facets = None
         if first:
-            agg = self._facets(query, state, visibility)
+            agg = responses["facets"]
             facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
         nxt = None
         if len(resp["hits"]["hits"]) == query.size:
@@ -285,9 +301,10 @@ class Searcher:
                 ) -> tuple[list[str], dict[str, Fused], int]:
         """The ranked ids of the semantic or hybrid window that reach the relevance floor, each with its fused
         score and ranks, and Elasticsearch's time."""
-        responses, took = self._msearch(state, self._leg_bodies(query, state, visibility))
+        responses = self._msearch(state, self._leg_bodies(query, state, visibility), LEG_FIELDS)
+        took = max((int(r["took"]) for r in responses.values()), default=0)  # the legs run side by side
         legs = {leg: [LegHit(h["_id"], float(h["_score"]), tuple(h.get("matched_queries", ())))
-                      for h in resp["hits"]["hits"]] for leg, resp in responses.items()}
+                      for h in resp.get("hits", {}).get("hits", [])] for leg, resp in responses.items()}
         fusion = self.settings.search.fusion
         fused = fuse(legs, fusion.weights(), fusion.floor, fusion.gate)
         return [f.asset_id for f in fused], {f.asset_id: f for f in fused}, took
@@ -296,15 +313,23 @@ class Searcher:
                      first: bool) -> Page:
         ids, by_id, took = self._window(query, state, visibility)
         facets, total = None, state.total
+        page_ids = [] if state.tail else ids[state.offset: state.offset + query.size]
+        bodies = {}  # the facets and the page's records in one round trip
         if first:
-            agg = self._facets(query, state, visibility, window=ids)
+            bodies["facets"] = self._facets(query, state, visibility, window=ids)
+        if page_ids:
+            bodies["records"] = self._hydrate(query, state, page_ids, visibility)
+        responses = self._msearch(state, bodies) if bodies else {}
+        if first:
+            agg = responses["facets"]
             facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
             total = state.total = int(agg["hits"]["total"]["value"])
         hits: list[dict[str, Any]] = []
         if not state.tail:
-            page_ids = ids[state.offset: state.offset + query.size]
-            records, hydrate_took = self._hydrate(query, state, page_ids, visibility)
-            took += hydrate_took
+            records: dict[str, dict[str, Any]] = {}
+            if page_ids:
+                records = {h["_id"]: h for h in responses["records"]["hits"]["hits"]}
+                took += int(responses["records"]["took"])
             hits = [self._hit(records[i], dict(by_id[i].ranks), by_id[i].score) for i in page_ids if i in records]
             offset = state.offset + len(page_ids)
             if offset < len(ids):
@@ -315,8 +340,8 @@ class Searcher:
         need = query.size - len(hits)
         if need == 0:
             return Page(hits, total, facets, self._next(state, tail=True), took)
-        tail = self._keyword(query, Cursor(state.pit, state.fingerprint, after=state.after), need, visibility,
-                             exclude=ids)
+        tail = self._msearch(state, {"tail": self._keyword(query, state, need, visibility, exclude=ids,
+                                                           after=state.after)})["tail"]
         took += tail["took"]
         tail_hits = tail["hits"]["hits"]
         hits += [self._hit(h, {"keyword": None}) for h in tail_hits]
