@@ -5,19 +5,24 @@ from __future__ import annotations
 import asyncio
 import io
 import warnings
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+import orjson
+from elasticsearch import Elasticsearch
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 
 from indexing.encoders import image_encoder
 from indexing.encoders.pixels import viewable
 from indexing.query import Mode, Sort
 from indexing.terms import default_analyzer
-from schemas.access import Scope
+from schemas.access import Scope, Tier
+from schemas.asset import AIRecord, AssetRecord
 from services import assets
-from services.access.policy import visibility_filter
+from services.access.policy import Decision, visibility_filter
+from services.access.principals import Principal
+from services.access.seen import decisions_for
 from services.gateway.deps import EsDep, FiltersDep, PageSize, PrincipalDep, SettingsDep, require
 from services.gateway.errors import (
     BadRequest,
@@ -26,9 +31,10 @@ from services.gateway.errors import (
     ServiceUnavailable,
     UnsupportedMediaType,
 )
-from services.record_view import Credited, credited
+from services.record_view import Credited, credit_of, media_href, stored_view
 from services.search import CursorError, Searcher
 from services.search import Query as SearchQuery
+from services.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require(Scope.SEARCH))])
 
@@ -52,6 +58,49 @@ class SearchPage(BaseModel):
     took_ms: int = Field(description="Elasticsearch's own time for this page, summed over its requests.")
 
 
+# -- the answer, validated once ------------------------------------------------------------------
+
+_AI: TypeAdapter[AIRecord] = TypeAdapter(AIRecord)
+
+
+def _public_view(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as the API shows it (`AssetRecord.public_view`): the stored `_source` itself when it already has
+    the model's shape (services/record_view.stored_view, and an `ai` that the model gives back unchanged), so a
+    record the pipeline wrote is not validated again only to be dumped the same; otherwise what the model makes."""
+    if "ai" in record:
+        rest = {k: v for k, v in record.items() if k != "ai"}
+        ai = record["ai"]
+        if stored_view(rest) is rest and (ai is None or _AI.dump_python(_AI.validate_python(ai), mode="json") == ai):
+            return record
+    return AssetRecord.model_validate(record).public_view()
+
+
+def _thumbnail(base: str, view: dict[str, Any], decision: Decision) -> str | None:
+    """`services.record_view.thumbnail` of a public view."""
+    if view["images"] and (decision.tier or Tier.METADATA).includes(Tier.THUMBNAIL):
+        return media_href(base, view["asset_id"], 0, Tier.THUMBNAIL)
+    return None
+
+
+def credited_hits(es: Elasticsearch, settings: Settings, principal: Principal,
+                  hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each hit as `Hit` / `ImageHit` serialise it (record_view.credited's output in the models' field order):
+    its own fields (score, ranks, highlight) after the licence, credit line, the caller's tier and thumbnail."""
+    decisions = decisions_for(es, settings, principal, [h["record"] for h in hits])
+    base = settings.gateway.public_url
+    out = []
+    for hit in hits:
+        view = _public_view(hit["record"])
+        decision = decisions[str(hit["record"]["asset_id"])]
+        out.append({"asset_id": hit["asset_id"], **credit_of(view, decision),
+                    "thumbnail": _thumbnail(base, view, decision), "record": view,
+                    **{k: v for k, v in hit.items() if k not in ("asset_id", "record")}})
+    return out
+
+
+def json_response(body: dict[str, Any]) -> Response:
+    """The answer as orjson writes it: the route's response_model documents it, FastAPI does not validate it again."""
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 def searchable(q: str) -> bool:
@@ -71,7 +120,7 @@ async def search(
     sort: Sort = Sort.RELEVANCE,
     size: PageSize = 20,
     cursor: Annotated[str | None, Query(max_length=4000, description="`next` of the previous page.")] = None,
-) -> SearchPage:
+) -> Response:
     """Search the assets; walk every result by passing `next` back as `cursor` with the same parameters."""
     q = (q or "").strip() or None
     if q is None and filters.is_empty():
@@ -87,8 +136,9 @@ async def search(
                                        visibility=visibility_filter(principal))
     except CursorError as exc:
         raise BadRequest(str(exc), field="cursor") from exc
-    page.hits = await asyncio.to_thread(credited, es, settings, principal, page.hits)
-    return SearchPage.model_validate(page, from_attributes=True)
+    hits = await asyncio.to_thread(credited_hits, es, settings, principal, page.hits)
+    return json_response({"total": page.total, "hits": hits, "facets": page.facets, "next": page.next,
+                          "took_ms": page.took_ms})
 
 
 class ImageHit(Credited):
@@ -132,7 +182,7 @@ async def search_image(
     asset_id: Annotated[str | None, Form(description="Or: search with this asset's image…")] = None,
     image: Annotated[int, Form(ge=0, description="… the n-th of its images (0 = the first).")] = 0,
     size: PageSize = 20,
-) -> ImageResults:
+) -> Response:
     """Assets whose images look like the uploaded picture, or like one of an asset's images."""
     if (file is None) == (asset_id is None):
         raise InvalidRequest("send either an image file (`file`) or an `asset_id`, not both", field="file")
@@ -158,5 +208,5 @@ async def search_image(
         vector = asset.images[image].vector or []
         hits = await asyncio.to_thread(assets.neighbours_by_image, es, settings, vector, size, filters,
                                        asset.asset_id, visibility=visibility)
-    hits = await asyncio.to_thread(credited, es, settings, principal, hits)
-    return ImageResults(hits=[ImageHit.model_validate(h) for h in hits])
+    hits = await asyncio.to_thread(credited_hits, es, settings, principal, hits)
+    return json_response({"hits": hits})
