@@ -26,6 +26,7 @@ from tests.bench import (  # needs stacklib on the path
     quality,
     quality_images,
     stack_memory,
+    throughput,
     vectors,
 )
 
@@ -53,6 +54,8 @@ BENCHES: dict[str, tuple[str, Callable[[Settings], str]]] = {
     "quality-images": ("Image search quality: same-object views, service against the raw model "
                        "(tests/bench/quality_images.py)", quality_images.measure),
     "latency": ("Search latency at 100,000 assets (tests/bench/latency.py)", latency.measure),
+    "throughput": ("Keyword search throughput: the gateway's workers against Elasticsearch alone, 16 connections "
+                   "(tests/bench/throughput.py)", throughput.measure),
     "dumps": ("Dumps and OAI-PMH harvests at 100,000 records (tests/bench/dumps.py)", dumps.measure),
     "access": ("What licensed access costs (tests/bench/access.py)", access.measure),
     "iiif": ("IIIF Image API tiles: made and cached, against raw Pillow and S3 (tests/bench/iiif.py)", iiif.measure),

@@ -1,6 +1,7 @@
 """A gateway process of a benchmark's own: the production app under uvicorn, as deploy/local starts it,
 on a free loopback port, with the benchmark's settings (its index prefix; the public's rate limit
-raised so the measurement is never throttled; no image encoder unless asked). Stopped afterwards."""
+raised so the measurement is never throttled; no image encoder unless asked; one process unless
+`workers` says more). Stopped afterwards."""
 
 from __future__ import annotations
 
@@ -27,12 +28,31 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def worker_pids(pid: int) -> list[int]:
+    """The worker processes of a uvicorn supervisor (`--workers N`, N > 1); none for a single process."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if ppid == pid and b"spawn_main" in command:
+            found.append(int(proc.name))
+    return sorted(found)
+
+
 def wait_quiet(pid: int, idle_s: float = 3.0, timeout_s: float = 180.0) -> None:
-    """Wait until the process has used under 5 % of a core for `idle_s` seconds (its start-up work done)."""
-    deadline, idle_since, last = time.monotonic() + timeout_s, time.monotonic(), cpu_s(pid)
+    """Wait until the process (with its workers) has used under 5 % of a core for `idle_s` seconds (its
+    start-up work done)."""
+
+    def used() -> float:
+        return sum(cpu_s(p) for p in [pid, *worker_pids(pid)] if Path(f"/proc/{p}").exists())
+
+    deadline, idle_since, last = time.monotonic() + timeout_s, time.monotonic(), used()
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        now = cpu_s(pid)
+        now = used()
         if now - last > 0.025:
             idle_since = time.monotonic()
         last = now
@@ -41,8 +61,9 @@ def wait_quiet(pid: int, idle_s: float = 3.0, timeout_s: float = 180.0) -> None:
 
 
 @contextlib.contextmanager
-def bench_gateway(prefix: str | None = None, **env: str) -> Iterator[tuple[str, int]]:
-    """(base URL, pid) of a gateway process of the benchmark's own; `env` adds WENYUAN_* settings."""
+def bench_gateway(prefix: str | None = None, workers: int | None = None, **env: str) -> Iterator[tuple[str, int]]:
+    """(base URL, pid) of a gateway process of the benchmark's own (with `workers`: their supervisor); `env`
+    adds WENYUAN_* settings."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = process_environment() | {"WENYUAN_GATEWAY__PORT": str(port), "WENYUAN_GATEWAY__PUBLIC_URL": base,
@@ -54,7 +75,8 @@ def bench_gateway(prefix: str | None = None, **env: str) -> Iterator[tuple[str, 
     # Its log goes to a file: a pipe nobody reads would fill up and block the gateway mid-benchmark.
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen([uvicorn, "services.gateway.app:create_app", "--factory", "--host", "127.0.0.1",
-                                 "--port", str(port), "--no-access-log", "--log-level", "warning"],
+                                 "--port", str(port), "--workers", str(workers or 1), "--no-access-log",
+                                 "--log-level", "warning"],
                                 env=environment, cwd=ROOT, stdout=log, stderr=log)
         try:
             deadline = time.monotonic() + 120
