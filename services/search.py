@@ -32,7 +32,7 @@ from elasticsearch import Elasticsearch, NotFoundError
 
 from indexing.aliases import assets_alias
 from indexing.encoders import Encoder, image_encoder, text_encoder
-from indexing.encoders.base import TextToImageEncoder
+from indexing.encoders.base import TextToImageEncoder, info
 from indexing.fusion import Fused, LegHit, fuse
 from indexing.query import (
     HIGHLIGHT_FIELDS,
@@ -45,6 +45,7 @@ from indexing.query import (
     keyword_query,
     knn_clause,
 )
+from indexing.query_sense import gate as query_gate
 from indexing.source import record_source
 from indexing.walk import PointInTime
 from services.settings import Settings
@@ -132,6 +133,7 @@ class Searcher:
         self.index = assets_alias(settings.es)
         self._text = text
         self._image = image
+        self._vectors: dict[str, dict[str, list[float]]] = {}  # by query text: encoded once per search
 
     @property
     def text(self) -> Encoder:
@@ -195,9 +197,12 @@ class Searcher:
 
     def _query_vectors(self, query: Query) -> dict[str, list[float]]:
         """The query's vectors for the kNN legs: the text encoder's (title and text legs) and CLIP's (image leg)."""
+        if (known := self._vectors.get(query.q or "")) is not None:
+            return known
         vectors = {"text": [float(x) for x in self.text.encode([query.q or ""])[0]]}
         if (clip := self.text_to_image) is not None:
             vectors["image"] = [float(x) for x in clip.encode_text([query.q or ""])[0]]
+        self._vectors[query.q or ""] = vectors
         return vectors
 
     def _leg_bodies(self, query: Query, state: Cursor, visibility: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
@@ -306,7 +311,9 @@ class Searcher:
         legs = {leg: [LegHit(h["_id"], float(h["_score"]), tuple(h.get("matched_queries", ())))
                       for h in resp.get("hits", {}).get("hits", [])] for leg, resp in responses.items()}
         fusion = self.settings.search.fusion
-        fused = fuse(legs, fusion.weights(), fusion.floor, fusion.gate)
+        # The gate: nothing for a non-word that matched no term, else everything down to the floor (query_sense).
+        gate = query_gate(legs, self._query_vectors(query)["text"], info(self.text), fusion)
+        fused = fuse(legs, fusion.weights(), fusion.floor, gate)
         return [f.asset_id for f in fused], {f.asset_id: f for f in fused}, took
 
     def _ranked_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,

@@ -233,17 +233,21 @@ class FusionSettings(BaseModel):
 
     Chosen on the dev sets of tests/bench/quality.py (docs/BENCHMARKS.md has the runs)."""
 
-    title: float = Field(0.5, ge=0, description="Weight of the cosine to the title vector.")
-    text: float = Field(0.5, ge=0, description="Weight of the cosine to the whole-record vector.")
+    title: float = Field(1.0, ge=0, description="Weight of the cosine to the title vector.")
+    text: float = Field(1.5, ge=0, description="Weight of the cosine to the whole-record vector.")
     keyword: float = Field(0.6, ge=0, description="Weight of BM25 within the query's language (÷ the best match).")
-    bridge: float = Field(0.3, ge=0, description="Weight of BM25 of the query translated by the vocabulary bridge "
+    bridge: float = Field(0.6, ge=0, description="Weight of BM25 of the query translated by the vocabulary bridge "
                                                  "(÷ the best match).")
-    exact: float = Field(1.0, ge=0, description="Bonus of a record whose title is the query, exactly.")
+    exact: float = Field(0.5, ge=0, description="Bonus of a record whose title is the query, exactly.")
     image: float = Field(0.5, ge=0, description="Weight of the cosine to image vectors (CLIP image encoders only).")
     floor: float = Field(0.1, description="Smallest fused score a result may have; below it, it is not returned "
                                           "and not counted in `total`.")
-    gate: float = Field(0.35, description="Smallest fused score the best result of a query must have; below it the "
-                                         "query found nothing similar enough and answers nothing.")
+    nonword: float = Field(0.7, ge=0, description="A query that matched no term in either language answers nothing "
+                           "when the non-word probe of the text encoder (indexing/query_sense.py) gives it at least "
+                           "this probability of being a non-word (above 1: never).")
+    gate: float = Field(0.35, description="Only where the text encoder has no non-word probe: smallest fused score "
+                                         "the best result of a query that matched no term must have; below it the "
+                                         "query answers nothing.")
 
     def weights(self) -> dict[str, float]:
         return {"title": self.title, "text": self.text, "keyword": self.keyword, "bridge": self.bridge,
@@ -280,6 +284,14 @@ class IIIFSettings(BaseModel):
     source_cache_mb: int = Field(256, ge=0, description="Decoded source images (originals, previews, thumbnails) "
                                                         "kept in memory per gateway process for the next tile, MiB.")
     max_age_s: int = Field(3600, ge=0, description="Cache-Control max-age of Image API responses, seconds.")
+    tile_cache_mb: int = Field(64, ge=0, description="Images the Image API made or read from the bucket, kept in "
+                                                     "memory per gateway process for the next request, MiB (0: "
+                                                     "every warm request reads S3).")
+    lookup_cache_s: float = Field(2.0, ge=0, description="How long an Image API lookup that found an image (record "
+                                                         "and the caller's tier) is reused for the same caller, "
+                                                         "seconds; also how long a changed licence or a withdrawn "
+                                                         "record may still serve tiles already being viewed (0: "
+                                                         "every request asks Elasticsearch).")
 
 
 class StackSettings(BaseModel):

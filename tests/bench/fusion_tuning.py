@@ -155,11 +155,48 @@ def gate_report(collected: list[Collected], settings: Settings) -> None:
               f"keyword or bridge hit: {sum(bool(legs.get('keyword') or legs.get('bridge')) for legs in c.nonsense)}")
 
 
+def nonword_report(collected: list[Collected], settings: Settings) -> None:
+    """The gate of indexing/query_sense.py (`--nonword`): each set with the configured weights, for several
+    thresholds of the non-word probe, against the raw model's best field; and how much nonsense answers nothing."""
+    from indexing.encoders.base import info
+    from indexing.query_sense import gate
+
+    f = settings.search.fusion
+    w = np.array([getattr(f, leg) for leg in LEGS])
+    encoder = text_encoder(settings.models)
+    about = info(encoder)
+    nonsense_vectors = encoder.encode(NONSENSE, batch_size=64)
+    for threshold in (0.5, 0.6, 0.7, 0.8, 0.9):
+        fusion = f.model_copy(update={"nonword": threshold})
+        print(f"non-word threshold {threshold}:")
+        for c in collected:
+            vectors = encoder.encode([q.q for q in c.ds.queries], batch_size=64)
+            runs = []
+            for legs, v in zip(c.legs, vectors, strict=True):
+                g = gate(legs, v, about, fusion)
+                runs.append(ranked(matrix(legs), w, f.floor, f.floor if g is None else g))
+            got = {m: float(np.mean([score(m, ids, q.relevant) for ids, q in zip(runs, c.ds.queries, strict=True)]))
+                   for m in METRICS}
+            best = {m: max(np.mean([score(m, ids, q.relevant) for ids, q in zip(r, c.ds.queries, strict=True)])
+                           for r in c.raw.values()) for m in METRICS}
+            empty = 0
+            for legs, v in zip(c.nonsense, nonsense_vectors, strict=True):
+                g = gate(legs, v, about, fusion)
+                empty += not ranked(matrix(legs), w, f.floor, f.floor if g is None else g)
+            below = [m for m in METRICS if got[m] < best[m] - 1e-9]
+            print(f"    {c.name}: " + " ".join(f"{m} {got[m]:.3f} (raw {best[m]:.3f})" for m in METRICS)
+                  + f"; nonsense answered with nothing {empty}/{len(NONSENSE)}"
+                  + (f" BELOW on {below}" if below else ""))
+
+
 def main() -> None:
     settings = get_settings()
     collected = collected_sets(settings)
     if sys.argv[1:] == ["--gate"]:
         gate_report(collected, settings)
+        return
+    if sys.argv[1:] == ["--nonword"]:
+        nonword_report(collected, settings)
         return
     current = settings.search.fusion
     check_against_fuse(collected[0], {leg: getattr(current, leg) for leg in LEGS}, current.floor, current.gate)
