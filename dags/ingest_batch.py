@@ -5,14 +5,17 @@ Ingests one uploaded batch (`conf: {"batch_id": "..."}`), as submitted by the ga
 (`POST /v1/batches/{id}/submit`) or `wenyuan upload`:
 
 1. **prepare** — read the manifest, validate every row, check the files, cut valid rows into chunks;
-2. **store** (mapped, one task per chunk) — fetch each row's files and **derive** them (inspect, store
-   originals content-addressed, make thumbnail and preview), build the asset records;
-3. **enrich** (mapped) — text and image vectors, AI labels, OCR (indexing/enrich.py);
-4. **index** (mapped) — bulk-index each chunk's records into Elasticsearch;
-5. **finalize** (runs even when a chunk failed) — the per-item report and the batch counts.
+2. **ingest_chunk** (mapped, one task per chunk), three steps in one process, so a chunk pays for one
+   task start and one model load:
+   - **store** — fetch each row's files and **derive** them (inspect, store originals
+     content-addressed, make thumbnail and preview), build the asset records;
+   - **enrich** — text and image vectors, AI labels, OCR (indexing/enrich.py);
+   - **index** — bulk-index the chunk's records into Elasticsearch;
+3. **finalize** (runs even when a chunk failed) — the per-item report and the batch counts.
 
 Each step's code is the module named for it in services/ingest (prepare, store, derive, enrich,
-index, finalize), entered through services/ingest/tasks.py. XCom carries object keys only, named by
+index, finalize), entered through services/ingest/tasks.py; after each step a chunk adds its counts
+to the batch record's `progress` (services/ingest/progress.py). XCom carries object keys only, named by
 services/ingest/keys.py. Every step is idempotent: ids and keys derive from content and
 the institution's own object ids, so a retried or repeated run writes the same objects.
 """
@@ -48,22 +51,10 @@ def ingest_batch() -> None:
         return run_prepare(_batch(params))
 
     @task(max_active_tis_per_dagrun=2)
-    def store(chunk_key: str, params: dict[str, str] | None = None) -> str:
-        from services.ingest.tasks import run_store
+    def ingest_chunk(chunk_key: str, params: dict[str, str] | None = None) -> str:
+        from services.ingest.tasks import run_chunk
 
-        return run_store(_batch(params), chunk_key)
-
-    @task(max_active_tis_per_dagrun=2)
-    def enrich(result_key: str, params: dict[str, str] | None = None) -> str:
-        from services.ingest.tasks import run_enrich
-
-        return run_enrich(_batch(params), result_key)
-
-    @task(max_active_tis_per_dagrun=2)
-    def index(enriched_key: str, params: dict[str, str] | None = None) -> str:
-        from services.ingest.tasks import run_index
-
-        return run_index(_batch(params), enriched_key)
+        return run_chunk(_batch(params), chunk_key)
 
     @task(trigger_rule="all_done")
     def finalize(indexed: list[str], params: dict[str, str] | None = None) -> dict[str, int]:
@@ -71,7 +62,7 @@ def ingest_batch() -> None:
 
         return run_finalize(_batch(params))
 
-    indexed = index.expand(enriched_key=enrich.expand(result_key=store.expand(chunk_key=prepare())))
+    indexed = ingest_chunk.expand(chunk_key=prepare())
     finalize(indexed)
 
 

@@ -81,6 +81,29 @@ def softmax(scores: np.ndarray[Any, Any], temperature: float | None = None) -> n
     return out
 
 
+def _encode_pairs(encoder: Encoder, pairs: Sequence[list[str]]) -> Vectors:
+    texts = [t for pair in pairs for t in pair]
+    vectors = encoder.encode(texts).reshape(len(pairs), 2, -1).mean(axis=1)
+    normed: Vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return normed
+
+
+# Concept vectors per encoder object (kept alive with them): encoding every concept's descriptions takes
+# seconds on two cores, and a process makes Classifiers per chunk and per reindex with the same encoder.
+_CONCEPT_VECTORS: dict[int, tuple[Encoder, dict[LabelKind, Vectors]]] = {}
+
+
+def concept_vectors(encoder: Encoder, concepts: dict[LabelKind, tuple[Concept, ...]]) -> dict[LabelKind, Vectors]:
+    """Each kind's concept vectors by `encoder`, encoded once per process (ingest workers warm them before
+    forking tasks: services/ingest/executor.py)."""
+    cached = _CONCEPT_VECTORS.get(id(encoder))
+    if cached is None or cached[0] is not encoder:
+        vectors = {kind: _encode_pairs(encoder, [concept_text(c) for c in cs]) for kind, cs in concepts.items()}
+        vectors[LabelKind.PERIOD] = _encode_pairs(encoder, [period_text(p) for p in dynasties()])
+        cached = _CONCEPT_VECTORS[id(encoder)] = (encoder, vectors)
+    return dict(cached[1])
+
+
 @dataclass
 class Subject:
     """What is classified: an asset's id and vectors (text required, image optional)."""
@@ -105,15 +128,7 @@ class Classifier:
         self.ids: dict[LabelKind, tuple[str, ...]] = {
             **{kind: tuple(c.id for c in concepts) for kind, concepts in self.concepts.items()},
             LabelKind.PERIOD: dynasties()}
-        self.concept_vectors: dict[LabelKind, Vectors] = {
-            kind: self._encode_pairs([concept_text(c) for c in concepts]) for kind, concepts in self.concepts.items()}
-        self.concept_vectors[LabelKind.PERIOD] = self._encode_pairs([period_text(p) for p in dynasties()])
-
-    def _encode_pairs(self, pairs: Sequence[list[str]]) -> Vectors:
-        texts = [t for pair in pairs for t in pair]
-        vectors = self.encoder.encode(texts).reshape(len(pairs), 2, -1).mean(axis=1)
-        normed: Vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-        return normed
+        self.concept_vectors = concept_vectors(encoder, self.concepts)
 
     # -- the two signals -------------------------------------------------------------------------
 
@@ -123,48 +138,57 @@ class Classifier:
 
     def knn(self, subjects: Sequence[Subject], kind: LabelKind) -> list[tuple[np.ndarray[Any, Any], int]]:
         """Per subject: the neighbours' vote as probabilities over the concepts, and how many voted."""
+        return self.knn_all([(kind, subjects)])[0]
+
+    def knn_all(self, groups: Sequence[tuple[LabelKind, Sequence[Subject]]]
+                ) -> list[list[tuple[np.ndarray[Any, Any], int]]]:
+        """`knn` for several kinds at once, in one _msearch (a chunk's neighbour searches in one request)."""
+        if self.es is None or self.index is None:
+            return [[(np.zeros(len(self.ids[kind])), 0) for _ in subjects] for kind, subjects in groups]
+        searches = [line for kind, subjects in groups for s in subjects for line in self._knn_search(s, kind)]
+        responses = iter(self.es.msearch(searches=searches)["responses"]) if searches else iter([])
+        return [[self._votes(next(responses), kind) for _ in subjects] for kind, subjects in groups]
+
+    def _knn_search(self, s: Subject, kind: LabelKind) -> list[dict[str, Any]]:
+        """The _msearch header and body that find `s`'s labelled neighbours for `kind`."""
+        field = FIELD[kind]
+        wanted = DATED_FILTER if kind is LabelKind.PERIOD else [{"exists": {"field": field}}]
+        labelled = {"bool": {"filter": wanted, "must_not": [{"ids": {"values": [s.asset_id]}}]}}
+        knn = [{"field": "text_vector", "query_vector": list(s.text_vector), "k": self.models.knn_neighbours,
+                "num_candidates": self.search.num_candidates, "filter": labelled}]
+        if s.image_vector is not None:
+            knn.append({"field": "images.vector", "query_vector": list(s.image_vector),
+                        "k": self.models.knn_neighbours, "num_candidates": self.search.num_candidates,
+                        "filter": labelled, "boost": IMAGE_WEIGHT})
+        return [{"index": self.index}, {"knn": knn, "size": self.models.knn_neighbours * 2, "_source": [field]}]
+
+    def _votes(self, response: dict[str, Any], kind: LabelKind) -> tuple[np.ndarray[Any, Any], int]:
         ids = self.ids[kind]
         position = {cid: i for i, cid in enumerate(ids)}
-        if self.es is None or self.index is None:
-            return [(np.zeros(len(ids)), 0) for _ in subjects]
-        field = FIELD[kind]
-        searches: list[dict[str, Any]] = []
-        for s in subjects:
-            wanted = DATED_FILTER if kind is LabelKind.PERIOD else [{"exists": {"field": field}}]
-            labelled = {"bool": {"filter": wanted,
-                                 "must_not": [{"ids": {"values": [s.asset_id]}}]}}
-            knn = [{"field": "text_vector", "query_vector": list(s.text_vector), "k": self.models.knn_neighbours,
-                    "num_candidates": self.search.num_candidates, "filter": labelled}]
-            if s.image_vector is not None:
-                knn.append({"field": "images.vector", "query_vector": list(s.image_vector),
-                            "k": self.models.knn_neighbours, "num_candidates": self.search.num_candidates,
-                            "filter": labelled, "boost": IMAGE_WEIGHT})
-            searches += [{"index": self.index}, {"knn": knn, "size": self.models.knn_neighbours * 2,
-                                                 "_source": [field]}]
-        out = []
-        for response in self.es.msearch(searches=searches)["responses"]:
-            votes = np.zeros(len(ids))
-            hits = response.get("hits", {}).get("hits", []) if "error" not in response else []
-            # Elasticsearch's cosine score is (1 + cos) / 2 (times the boost for image neighbours).
-            best = max((hit["_score"] for hit in hits), default=0.0)
-            for hit in hits:
-                weight = np.exp(2 * (hit["_score"] - best) / KNN_TEMPERATURE)
-                for cid in _labels_of(hit["_source"], kind):
-                    if cid in position:
-                        votes[position[cid]] += weight
-            total = votes.sum()
-            out.append((votes / total if total else votes, len(hits)))
-        return out
+        votes = np.zeros(len(ids))
+        hits = response.get("hits", {}).get("hits", []) if "error" not in response else []
+        # Elasticsearch's cosine score is (1 + cos) / 2 (times the boost for image neighbours).
+        best = max((hit["_score"] for hit in hits), default=0.0)
+        for hit in hits:
+            weight = np.exp(2 * (hit["_score"] - best) / KNN_TEMPERATURE)
+            for cid in _labels_of(hit["_source"], kind):
+                if cid in position:
+                    votes[position[cid]] += weight
+        total = votes.sum()
+        return votes / total if total else votes, len(hits)
 
     # -- labels ----------------------------------------------------------------------------------
 
-    def distributions(self, subjects: Sequence[Subject], kind: LabelKind) -> tuple[np.ndarray[Any, Any], list[str]]:
-        """(n, classes) final probabilities and the method behind each row ('' : no suggestion)."""
+    def distributions(self, subjects: Sequence[Subject], kind: LabelKind,
+                      votes: Sequence[tuple[np.ndarray[Any, Any], int]] | None = None
+                      ) -> tuple[np.ndarray[Any, Any], list[str]]:
+        """(n, classes) final probabilities and the method behind each row ('' : no suggestion); `votes`: the
+        subjects' `knn` when already searched."""
         if not subjects:
             return np.zeros((0, len(self.ids[kind]))), []
         zs = self.zero_shot(np.asarray([s.text_vector for s in subjects], dtype=np.float32), kind)
         methods = []
-        for i, (vote, voters) in enumerate(self.knn(subjects, kind)):
+        for i, (vote, voters) in enumerate(votes if votes is not None else self.knn(subjects, kind)):
             found = voters >= MIN_NEIGHBOURS and vote.sum() > 0
             if kind is LabelKind.PERIOD:
                 zs[i] = PERIOD_ZERO_SHOT_WEIGHT * zs[i] + (1 - PERIOD_ZERO_SHOT_WEIGHT) * vote if found else 0
@@ -180,9 +204,12 @@ class Classifier:
         """Top labels per subject and kind, above the configured confidence (periods: undated subjects only)."""
         out: dict[int, list[AILabel]] = defaultdict(list)
         undated = [i for i, s in enumerate(subjects) if not s.dated]
-        for kind in (LabelKind.CATEGORY, LabelKind.MATERIAL, LabelKind.PERIOD):
-            rows = undated if kind is LabelKind.PERIOD else list(range(len(subjects)))
-            probabilities, methods = self.distributions([subjects[i] for i in rows], kind)
+        kinds = (LabelKind.CATEGORY, LabelKind.MATERIAL, LabelKind.PERIOD)
+        rows_of = {kind: undated if kind is LabelKind.PERIOD else list(range(len(subjects))) for kind in kinds}
+        searched = self.knn_all([(kind, [subjects[i] for i in rows_of[kind]]) for kind in kinds])
+        for kind, votes in zip(kinds, searched, strict=True):
+            rows = rows_of[kind]
+            probabilities, methods = self.distributions([subjects[i] for i in rows], kind, votes)
             ids = self.ids[kind]
             for i, row, method in zip(rows, probabilities, methods, strict=True):
                 for j in np.argsort(-row)[: self.models.label_top_k]:

@@ -21,6 +21,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -139,7 +140,7 @@ class Enricher:
         text_vectors = [v or [] for v in self._text_vectors(assets, text_info, "text_vector", embedding_text,
                                                             skip_empty=False)]
         title_vectors = self._text_vectors(assets, text_info, "title_vector", title_text)
-        images = [self._image_vectors(a, image_info) for a in assets]
+        images = self._image_vectors(assets, image_info)
         subjects = [Subject(a.asset_id, tv, next((im.vector for im in ims if im.vector), None), is_dated(a.period_norm))
                     for a, tv, ims in zip(assets, text_vectors, images, strict=True)]
         with self.timed("classify", len(subjects)):
@@ -171,28 +172,34 @@ class Enricher:
             out[i] = [round(float(x), 6) for x in vector]
         return out
 
-    def _image_vectors(self, asset: AssetRecord, encoder: EncoderInfo | None) -> list[ImageRecord]:
+    def _image_vectors(self, assets: Sequence[AssetRecord], encoder: EncoderInfo | None) -> list[list[ImageRecord]]:
+        """Each asset's images with their vectors: reused when the same encoder made them, else encoded from the
+        preview, `models.batch_size` images per encoder call across the chunk, each group's previews read
+        concurrently (`ingest.fetch_threads`)."""
         if self.image is None:  # image vectors turned off
-            return [im.model_copy(update={"vector": None}) for im in asset.images]
+            return [[im.model_copy(update={"vector": None}) for im in a.images] for a in assets]
+        out = [list(a.images) for a in assets]
         if self.s3 is None:  # no object storage to read from (tests, tools): keep what the images carry
-            return list(asset.images)
-        same_encoder = asset.ai is not None and asset.ai.image_encoder == encoder
-        out, todo, pixels = list(asset.images), [], []
-        for i, im in enumerate(asset.images):
-            if im.vector and same_encoder:
-                continue
-            # The preview (1600 px), not the thumbnail: the same file searched by upload then gives the vector
-            # stored here within cosine 0.99 (tests/unit/indexing/test_pixels.py; issue 13).
-            if (image := _load_image(self.s3, self.settings.s3.bucket_assets, im.preview_key)) is not None:
-                todo.append(i)
-                pixels.append(image)
-            else:
-                out[i] = im.model_copy(update={"vector": None})
-        if pixels:
-            with self.timed("image", len(pixels)):
-                vectors = self.image.encode(pixels, batch_size=self.settings.models.batch_size)
-            for i, vector in zip(todo, vectors, strict=True):
-                out[i] = out[i].model_copy(update={"vector": [round(float(x), 6) for x in vector]})
+            return out
+        todo = [(i, j) for i, a in enumerate(assets) for j, im in enumerate(a.images)
+                if not (im.vector and a.ai is not None and a.ai.image_encoder == encoder)]
+        size, s3, bucket = max(1, self.settings.models.batch_size), self.s3, self.settings.s3.bucket_assets
+        with ThreadPoolExecutor(max(1, self.settings.ingest.fetch_threads)) as pool:
+            for start in range(0, len(todo), size):
+                group = todo[start:start + size]
+                # The preview (1600 px), not the thumbnail: the same file searched by upload then gives the vector
+                # stored here within cosine 0.99 (tests/unit/indexing/test_pixels.py; issue 13).
+                loaded = list(pool.map(lambda ij: _load_image(s3, bucket, out[ij[0]][ij[1]].preview_key), group))
+                ready = [(ij, image) for ij, image in zip(group, loaded, strict=True) if image is not None]
+                for (i, j), image in zip(group, loaded, strict=True):
+                    if image is None:
+                        out[i][j] = out[i][j].model_copy(update={"vector": None})
+                if not ready:
+                    continue
+                with self.timed("image", len(ready)):
+                    vectors = self.image.encode([image for _, image in ready], batch_size=size)
+                for ((i, j), _), vector in zip(ready, vectors, strict=True):
+                    out[i][j] = out[i][j].model_copy(update={"vector": [round(float(x), 6) for x in vector]})
         return out
 
     def wants_ocr(self, asset: AssetRecord) -> bool:

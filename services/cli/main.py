@@ -79,15 +79,26 @@ def _print_local_check(folder: Path, check: LocalCheck) -> None:
                       f"quarantined): {', '.join(check.unlisted[:5])}{' …' if len(check.unlisted) > 5 else ''}")
 
 
+def progress_line(progress: object) -> str:
+    """' · stored 120/250, enriched 100, indexed 100 · 42 s, about 30 s left' from a batch's `progress`."""
+    if not isinstance(progress, dict) or not progress.get("validated"):
+        return ""
+    line = (f" · stored {progress['stored']}/{progress['validated']}, enriched {progress['enriched']}, "
+            f"indexed {progress['indexed']}")
+    if progress.get("elapsed_s") is not None:
+        line += f" · {progress['elapsed_s']:.0f} s"
+        if progress.get("eta_s"):
+            line += f", about {progress['eta_s']:.0f} s left"
+    return line
+
+
 def _follow(uploader: Uploader, batch_id: str, poll_s: float = 2.0) -> dict[str, object]:
     with console.status("ingesting…") as status:
         while True:
             batch = uploader.status(batch_id)
-            c, chunks = batch["counts"], batch.get("chunks")
-            progress = f" · chunks stored {chunks['stored']}/{chunks['total']}, indexed {chunks['indexed']}" \
-                if chunks and chunks["total"] else ""
+            c = batch["counts"]
             status.update(f"{batch['state']} (run {batch.get('run_state')}): received {c['received']}, valid "
-                          f"{c['valid']}, rejected {c['rejected']}{progress}")
+                          f"{c['valid']}, rejected {c['rejected']}{progress_line(batch.get('progress'))}")
             if batch["state"] in {"succeeded", "failed"}:
                 return batch
             time.sleep(poll_s)
@@ -150,7 +161,8 @@ def _print_outcome(uploader: Uploader, batch: dict[str, object]) -> None:
     counts = batch["counts"]
     assert isinstance(counts, dict)
     colour = "green" if batch["state"] == "succeeded" else "red"
-    console.print(f"[{colour}]{batch['state']}[/{colour}]: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    console.print(f"[{colour}]{batch['state']}[/{colour}]: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                  + (progress_line(batch.get("progress")) if batch["state"] in {"submitted", "running"} else ""))
     if batch.get("error"):
         console.print(f"[red]{batch['error']}[/red]")
     if counts.get("rejected"):

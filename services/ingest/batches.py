@@ -48,6 +48,20 @@ class BatchCounts(BaseModel):
     indexed: int = Field(0, description="Stored items indexed in Elasticsearch (searchable).")
 
 
+STAGES = ("stored", "enriched", "indexed")  # the chunk steps whose items BatchProgress counts
+
+
+class BatchProgress(BaseModel):
+    validated: int = Field(0, description="Rows validated (metadata and files present): the work to do.")
+    stored: int = Field(0, description="Items whose originals and derivatives are stored (or that were rejected "
+                                       "while storing them).")
+    enriched: int = Field(0, description="Items with vectors and AI labels.")
+    indexed: int = Field(0, description="Items bulk-indexed (searchable after the batch's refresh).")
+    started_at: datetime | None = Field(None, description="When the ingestion run started.")
+    elapsed_s: float | None = Field(None, description="Seconds since the run started (at the last update).")
+    eta_s: float | None = Field(None, description="Estimated seconds left, from the pace so far (None: too early).")
+
+
 class BatchRecord(BaseModel):
     batch_id: str
     institution: str
@@ -59,6 +73,8 @@ class BatchRecord(BaseModel):
     runs: list[str] = Field(default_factory=list, description="Airflow DAG run ids, oldest first.")
     max_file_bytes: int | None = Field(None, description="A stricter file-size limit the uploader asked for.")
     counts: BatchCounts = Field(default_factory=BatchCounts)
+    progress: BatchProgress = Field(default_factory=lambda: BatchProgress(),
+                                    description="Per-stage progress of the latest run (services/ingest/progress.py).")
     error: str | None = None
 
 

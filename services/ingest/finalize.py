@@ -15,6 +15,7 @@ from indexing.aliases import assets_alias
 from services.ingest.batches import BatchState, load_batch, save_batch
 from services.ingest.context import IngestContext
 from services.ingest.keys import BatchKeys, ChunkKeys
+from services.ingest.progress import summed
 from services.ingest.report import to_csv
 from services.storage import ObjectNotFound, get_json, get_jsonl, list_keys, put_json
 
@@ -69,6 +70,7 @@ def finalize(ctx: IngestContext, batch_id: str) -> dict[str, Any]:
         ctx.es.indices.refresh(index=assets_alias(ctx.settings.es))
     batch = load_batch(ctx.s3, s3, batch_id)
     batch.counts = counts
+    batch.progress = summed(ctx, batch_id, batch.progress, finished=not problems)
     batch.state = BatchState.FAILED if problems else BatchState.SUCCEEDED
     batch.error = "; ".join(problems) or None
     save_batch(ctx.s3, s3, batch)

@@ -7,10 +7,11 @@ from indexing.bulk import BulkResult, index_documents
 from schemas.asset import EncoderInfo
 from services.ingest.context import IngestContext
 from services.ingest.keys import ChunkKeys
+from services.ingest.progress import StepDone
 from services.storage import get_json, get_jsonl, put_json
 
 
-def index_chunk(ctx: IngestContext, enriched_key: str) -> str:
+def index_chunk(ctx: IngestContext, enriched_key: str, items: int = 0) -> StepDone:
     """An enriched chunk's documents into Elasticsearch → its `indexed` key (what was indexed, what failed)."""
     s3 = ctx.settings.s3
     keys = ChunkKeys.of(enriched_key)
@@ -24,4 +25,4 @@ def index_chunk(ctx: IngestContext, enriched_key: str) -> str:
     else:
         result = index_documents(ctx.es, alias, ((d["asset_id"], d["document"]) for d in docs))
     put_json(ctx.s3, s3.bucket_reports, keys.indexed, {"indexed": result.indexed, "failed": result.failed})
-    return keys.indexed
+    return StepDone(keys.indexed, items or len(docs), result.indexed)

@@ -10,6 +10,7 @@ refused (quarantine: `<batch>/…`). Within the work folder each chunk `n` has o
     enriched-00001.encoders.json   enrich: the encoders that made their vectors
     indexed-00001.json        index: what was indexed and what failed
     models/00001.json         enrich: seconds per model stage
+    progress/00001.json       each step: the chunk's stored, enriched, indexed counts
 
 Keys are built here and nowhere else; a task receives a chunk's key through XCom and finds the
 chunk's other keys with `ChunkKeys.of(key)`.
@@ -46,6 +47,10 @@ class BatchKeys:
     @property
     def chunk_prefix(self) -> str:
         return self.work("chunk-")
+
+    def progress(self, part: str = "") -> str:
+        """A chunk's per-stage counts (services/ingest/progress.py); without `part`, their prefix."""
+        return self.work(f"progress/{part}.json" if part else "progress/")
 
     def stats(self, step: str, name: str) -> str:
         return self.work(f"stats/{step}-{name}.json")

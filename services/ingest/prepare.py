@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from minio.commonconfig import CopySource
 
 from schemas.columns import field_for
-from services.ingest.batches import BatchState, load_batch, save_batch
+from services.ingest.batches import BatchProgress, BatchState, load_batch, save_batch
 from services.ingest.context import IngestContext
 from services.ingest.errors import ErrorCode
 from services.ingest.keys import BatchKeys
@@ -46,8 +47,11 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
     s3 = ctx.settings.s3
     batch = load_batch(ctx.s3, s3, batch_id)
     batch.state, batch.error = BatchState.RUNNING, None
+    batch.progress = BatchProgress(started_at=datetime.now(UTC))
     save_batch(ctx.s3, s3, batch)
     keys = BatchKeys(batch_id)
+    for old in list(list_keys(ctx.s3, s3.bucket_reports, keys.progress())):  # a rerun counts from zero
+        ctx.s3.remove_object(s3.bucket_reports, old.object_name or "")
     prefix = keys.staged()
     staged = {o.object_name[len(prefix):] for o in list_keys(ctx.s3, s3.bucket_staging, prefix) if o.object_name}
     manifests = [o.object_name for o in list_keys(ctx.s3, s3.bucket_staging, keys.manifest())]
@@ -102,6 +106,7 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
 
     batch = load_batch(ctx.s3, s3, batch_id)
     batch.counts.received, batch.counts.valid, batch.counts.rejected = received, valid, len(rejected)
+    batch.progress.validated = valid
     save_batch(ctx.s3, s3, batch)
     log.info("prepared batch", extra={"batch_id": batch_id, "received": received, "valid": valid,
                                       "chunks": len(chunk_keys)})

@@ -3,7 +3,8 @@ build the asset records.
 
 Originals are content-addressed (sha256) under the institution, so identical files are stored
 once and a rerun writes nothing new; derivatives sit under the original's hash. Files go
-through a temporary directory one at a time, so memory stays flat whatever the batch size.
+through a temporary directory, a few rows at a time (`ingest.store_threads`), so memory stays flat whatever
+the batch size.
 A row whose file is rejected (truncated, not an image, a decompression bomb, …) is rejected
 whole, its files quarantined; the other rows of the chunk go on.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 from indexing.enrich import derive
 from schemas.asset import AssetRecord, ImageRecord, asset_id_for
 from schemas.manifest import ManifestRow
-from services.ingest.batches import load_batch
+from services.ingest.batches import BatchRecord, load_batch
 from services.ingest.context import IngestContext
 from services.ingest.derive import derive_image
 from services.ingest.errors import ErrorCode
@@ -27,49 +29,57 @@ from services.ingest.keys import BatchKeys, ChunkKeys
 from services.ingest.manifest import RowError
 from services.ingest.media import MediaRejected
 from services.ingest.prepare import quarantine, rejection
+from services.ingest.progress import StepDone
 from services.storage import get_jsonl, put_jsonl, stat
 
 log = logging.getLogger(__name__)
 
-def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> str:
+
+def store_chunk(ctx: IngestContext, batch_id: str, chunk_key: str) -> StepDone:
+    """A chunk's rows stored → its `result` key, the rows and how many were stored (not rejected).
+
+    Rows go through `ingest.store_threads` threads: most of a row's time is waiting on object storage."""
     s3 = ctx.settings.s3
     batch = load_batch(ctx.s3, s3, batch_id)
-    institution, max_bytes = batch.institution, min(batch.max_file_bytes or 1 << 62, ctx.settings.ingest.max_file_bytes)
-    results: list[dict[str, Any]] = []
-    for item in get_jsonl(ctx.s3, s3.bucket_reports, chunk_key):
-        row, record = item["row"], ManifestRow.model_validate(item["record"])
-        asset_id = asset_id_for(institution, record.object_id)
-        images: list[ImageRecord] = []
-        errors: list[RowError] = []
-        with tempfile.TemporaryDirectory() as tmp:
-            for ref in record.media:
-                local = Path(tmp) / "original"
-                key = BatchKeys(batch_id).staged(ref.path)
-                staged = stat(ctx.s3, s3.bucket_staging, key)
-                size = staged.size or 0 if staged else 0
-                if size > max_bytes:  # refuse before downloading it
-                    errors.append(RowError(row, "media", f"{ref.path}: {size} bytes is over the limit of {max_bytes} "
-                                           "bytes for a file", ErrorCode.TOO_LARGE))
-                    continue
-                ctx.s3.fget_object(s3.bucket_staging, key, str(local))
-                try:
-                    images.append(derive_image(ctx, institution, asset_id, batch_id, local, ref.path, ref.label,
-                                               Path(tmp), max_bytes))
-                except MediaRejected as exc:
-                    errors.append(RowError(row, "media", f"{ref.path}: {exc.message}", exc.reason))
-                local.unlink(missing_ok=True)
-        if errors:
-            paths = [m.path for m in record.media]
-            quarantine(ctx, batch_id, paths)
-            results.append(rejection(row, record.object_id, errors, paths))
-            continue
-        asset = derive(AssetRecord(**record.model_dump(), asset_id=asset_id,
-                                   institution=institution, region=batch.region, batch_id=batch_id, images=images,
-                                   has_image=bool(images), ingested_at=datetime.now(UTC)))
-        results.append({"row": row, "object_id": record.object_id, "status": "stored", "asset_id": asset.asset_id,
-                        "paths": [m.path for m in record.media], "document": asset.model_dump(mode="json")})
+    items = get_jsonl(ctx.s3, s3.bucket_reports, chunk_key)
+    with ThreadPoolExecutor(max(1, ctx.settings.ingest.store_threads)) as pool:
+        results = list(pool.map(lambda item: _store_row(ctx, batch, item), items))
     key = ChunkKeys.of(chunk_key).result
     put_jsonl(ctx.s3, s3.bucket_reports, key, results)
     log.info("stored chunk", extra={"batch_id": batch_id, "chunk": chunk_key, "items": len(results)})
-    return key
+    return StepDone(key, len(results), sum(1 for r in results if r["status"] == "stored"))
 
+
+def _store_row(ctx: IngestContext, batch: BatchRecord, item: dict[str, Any]) -> dict[str, Any]:
+    """One row's files fetched, derived and stored → its result (the stored document, or the rejection)."""
+    s3, batch_id, institution = ctx.settings.s3, batch.batch_id, batch.institution
+    max_bytes = min(batch.max_file_bytes or 1 << 62, ctx.settings.ingest.max_file_bytes)
+    row, record = item["row"], ManifestRow.model_validate(item["record"])
+    asset_id = asset_id_for(institution, record.object_id)
+    images: list[ImageRecord] = []
+    errors: list[RowError] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for ref in record.media:
+            local = Path(tmp) / "original"
+            key = BatchKeys(batch_id).staged(ref.path)
+            staged = stat(ctx.s3, s3.bucket_staging, key)
+            size = staged.size or 0 if staged else 0
+            if size > max_bytes:  # refuse before downloading it
+                errors.append(RowError(row, "media", f"{ref.path}: {size} bytes is over the limit of {max_bytes} "
+                                       "bytes for a file", ErrorCode.TOO_LARGE))
+                continue
+            ctx.s3.fget_object(s3.bucket_staging, key, str(local))
+            try:
+                images.append(derive_image(ctx, institution, asset_id, batch_id, local, ref.path, ref.label,
+                                           Path(tmp), max_bytes))
+            except MediaRejected as exc:
+                errors.append(RowError(row, "media", f"{ref.path}: {exc.message}", exc.reason))
+            local.unlink(missing_ok=True)
+    if errors:
+        paths = [m.path for m in record.media]
+        quarantine(ctx, batch_id, paths)
+        return rejection(row, record.object_id, errors, paths)
+    asset = derive(AssetRecord(**record.model_dump(), asset_id=asset_id, institution=institution, region=batch.region,
+                               batch_id=batch_id, images=images, has_image=bool(images), ingested_at=datetime.now(UTC)))
+    return {"row": row, "object_id": record.object_id, "status": "stored", "asset_id": asset.asset_id,
+            "paths": [m.path for m in record.media], "document": asset.model_dump(mode="json")}

@@ -1,7 +1,10 @@
-"""The entry points ingest_batch's tasks call: one per step, each measured, clients made once per process.
+"""The entry points ingest_batch's tasks call, each measured; clients and models made once per process.
 
 Each step's code is in the module named for it: prepare, store, enrich, index, finalize
-(services/ingest/<step>.py); chunk keys are named by services/ingest/keys.py.
+(services/ingest/<step>.py); chunk keys are named by services/ingest/keys.py. One mapped task runs a
+chunk's three steps (store → enrich → index) in one process, so a chunk pays for one task start and
+one model load, not three; each step still writes its output key (a retried chunk resumes from what
+is stored, content-addressed) and its progress (services/ingest/progress.py).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from services.ingest.finalize import finalize
 from services.ingest.index import index_chunk
 from services.ingest.keys import ChunkKeys
 from services.ingest.prepare import prepare
+from services.ingest.progress import record
 from services.ingest.stats import measured
 from services.ingest.store import store_chunk
 
@@ -25,19 +29,19 @@ def run_prepare(batch_id: str) -> list[str]:
         return prepare(ctx, batch_id)
 
 
-def run_store(batch_id: str, chunk_key: str) -> str:
-    with measured(ctx := get_context(), batch_id, "store", ChunkKeys.of(chunk_key).part):
-        return store_chunk(ctx, batch_id, chunk_key)
-
-
-def run_enrich(batch_id: str, result_key: str) -> str:
-    with measured(ctx := get_context(), batch_id, "enrich", ChunkKeys.of(result_key).part):
-        return enrich_chunk(ctx, result_key)
-
-
-def run_index(batch_id: str, enriched_key: str) -> str:
-    with measured(ctx := get_context(), batch_id, "index", ChunkKeys.of(enriched_key).part):
-        return index_chunk(ctx, enriched_key)
+def run_chunk(batch_id: str, chunk_key: str) -> str:
+    """Store, enrich and index one chunk → its `indexed` key (what finalize reads)."""
+    ctx, part = get_context(), ChunkKeys.of(chunk_key).part
+    with measured(ctx, batch_id, "store", part):
+        stored = store_chunk(ctx, batch_id, chunk_key)
+    record(ctx, batch_id, part, stored.items, "stored", stored.count)
+    with measured(ctx, batch_id, "enrich", part):
+        enriched = enrich_chunk(ctx, stored.key, stored.items)
+    record(ctx, batch_id, part, stored.items, "enriched", enriched.count)
+    with measured(ctx, batch_id, "index", part):
+        indexed = index_chunk(ctx, enriched.key, stored.items)
+    record(ctx, batch_id, part, stored.items, "indexed", indexed.count)
+    return indexed.key
 
 
 def run_finalize(batch_id: str) -> dict[str, Any]:

@@ -131,6 +131,10 @@ def test_bad_inputs_are_each_reported_and_the_good_rows_are_ingested(
     assert batch["state"] == "succeeded"
     assert counts["received"] == counts["stored"] + counts["rejected"] == 17
     assert (counts["stored"], counts["indexed"], counts["valid"]) == (2, 2, 7)
+    progress = batch["progress"]  # per stage: 7 validated, 5 of them refused while their files were stored
+    assert {k: progress[k] for k in ("validated", "stored", "enriched", "indexed")} == \
+        {"validated": 7, "stored": 2, "enriched": 2, "indexed": 2}
+    assert progress["elapsed_s"] > 0 and progress["eta_s"] == 0
     assert set(docs_of(es, settings, institution)) == {"G-1", "G-2"}
     quarantined = {o.object_name for o in s3.list_objects(settings.s3.bucket_quarantine,
                                                            prefix=f"{batch['batch_id']}/", recursive=True)}
@@ -240,7 +244,7 @@ def _task_process(ti_id: str) -> int | None:
     return None
 
 
-def test_a_store_task_killed_mid_way_is_retried_and_the_batch_completes(
+def test_a_chunk_task_killed_mid_way_is_retried_and_the_batch_completes(
     tmp_path: Path, institution: str, uploader: Uploader, airflow: AirflowClient, es: Elasticsearch,
     settings: Settings
 ) -> None:
@@ -251,22 +255,24 @@ def test_a_store_task_killed_mid_way_is_retried_and_the_batch_completes(
     deadline = time.monotonic() + 180
     while killed is None and time.monotonic() < deadline:
         running = [ti for ti in airflow.task_instances("ingest_batch", run_id)
-                   if ti["task_id"] == "store" and ti["state"] == "running"]
+                   if ti["task_id"] == "ingest_chunk" and ti["state"] == "running"]
         pid = _task_process(running[0]["id"]) if running else None
         if pid:
-            time.sleep(1.0)  # mid-way: some files of the chunk are stored, others not yet
+            time.sleep(1.0)  # mid-way: some files of the chunk are stored, others not yet (store comes first)
             os.kill(pid, signal.SIGKILL)
             killed = running[0]
         time.sleep(0.2)
 
     batch = uploader.wait(batch_id, timeout_s=300)
     instances = airflow.task_instances("ingest_batch", run_id)
-    store_tries = [ti["try_number"] for ti in instances if ti["task_id"] == "store"]
+    chunk_tries = [ti["try_number"] for ti in instances if ti["task_id"] == "ingest_chunk"]
 
-    assert killed is not None, "the store task was never seen running"
-    assert store_tries == [2]
+    assert killed is not None, "the chunk task was never seen running"
+    assert chunk_tries == [2]
     assert batch["state"] == "succeeded"
     assert batch["counts"]["stored"] == batch["counts"]["indexed"] == 120
+    progress = batch["progress"]  # the retried chunk counted once
+    assert [progress[k] for k in ("validated", "stored", "enriched", "indexed")] == [120] * 4
     assert len(docs_of(es, settings, institution)) == 120
 
 
