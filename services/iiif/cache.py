@@ -11,6 +11,12 @@ with the original's content (schemas.asset.image_id_for), so a new original star
 costs far more than cutting a tile from it, so decoded sources (upright, RGB or L) are kept in a
 small in-process LRU bounded by `iiif.source_cache_mb`. JPEG sources are decoded at the smallest
 DCT scale (1/2, 1/4, 1/8) that still covers the output (Pillow's `draft`); each scale is its own entry.
+
+**Made images in memory.** A warm tile is one S3 read, which costs as much as the whole request's
+other work. The images most recently made or read are also kept in memory (`TileCache`, bounded by
+`iiif.tile_cache_mb` per gateway process), by their derivative key. A key names its content for
+good (the image id changes with the original, the tier is in the key), so a copy in memory is never
+stale; whether the caller may have it is decided on every request before the key is even known.
 """
 
 from __future__ import annotations
@@ -82,6 +88,35 @@ def decode(data: bytes, reduce_by: int) -> Image.Image:
         im.draft(im.mode, (max(1, im.width // reduce_by), max(1, im.height // reduce_by)))
     im.load()
     return viewable(im)
+
+
+class TileCache:
+    """Made images by derivative key, least recently used first out, within a byte budget (0: none kept)."""
+
+    def __init__(self, budget_bytes: int) -> None:
+        self.budget = budget_bytes
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: str, data: bytes) -> None:
+        if len(data) > self.budget:
+            return
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = data
+            self._used += len(data)
+            while self._used > self.budget:
+                _, old = self._items.popitem(last=False)
+                self._used -= len(old)
 
 
 class SourceCache:

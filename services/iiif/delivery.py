@@ -5,17 +5,30 @@ asset the caller may not see is not found, exactly like one that does not exist)
 tier, through services/access/seen.py as every delivery does. `media_tier` refuses the metadata
 tier with the wording of services/access/delivery.authorise (which licence, audience or grant would
 allow an image). `make` plans the request within the tier's limits (services/iiif/image.py) and
-returns the cached image, or makes it from the tier's own source and caches it.
+returns the cached image (from memory, then S3), or makes it from the tier's own source and caches it.
+
+**Lookups, briefly kept.** A viewer asks for dozens of tiles of one image within a second, and the
+lookup (an Elasticsearch query with the caller's filter) costs more than serving a tile from memory.
+A lookup that found the image is kept for `iiif.lookup_cache_s` seconds (0: never) for the same
+caller — the whole principal, its grants included, is the key, so a revoked grant or key (which
+makes another principal: services/access/resolve.py) is never served from it. What the record
+itself says is stale for at most that long: a licence changed, a record withdrawn or an image
+replaced reaches the tiles of a viewer already open within `iiif.lookup_cache_s` seconds. An image
+not found is never kept.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch
 from minio import Minio
 
+from indexing.aliases import assets_alias
 from schemas.access import MEDIA_TIERS, Tier
 from schemas.asset import AssetRecord, ImageRecord
 from services.access.delivery import authorise
@@ -23,7 +36,15 @@ from services.access.errors import TierRefused
 from services.access.policy import Decision
 from services.access.principals import Principal
 from services.access.seen import find_seen
-from services.iiif.cache import SourceCache, derivative_key, load_source, read_derivative, reduction, write_derivative
+from services.iiif.cache import (
+    SourceCache,
+    TileCache,
+    derivative_key,
+    load_source,
+    read_derivative,
+    reduction,
+    write_derivative,
+)
 from services.iiif.image import BeyondLimits, ImageRequest, InvalidImageRequest, Limits, Plan, plan
 from services.iiif.info import limits_for
 from services.iiif.render import render, source_box
@@ -53,7 +74,51 @@ class Made:
     cached: bool  # read from the derivative cache
 
 
+class Lookups:
+    """Images found, per (index, image id, principal), each until its expiry; at most `entries` of them."""
+
+    def __init__(self, entries: int = 4096) -> None:
+        self.entries = entries
+        self._items: OrderedDict[tuple[str, str, str], tuple[float, SeenImage]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str]) -> SeenImage | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            if found[0] <= time.monotonic():
+                del self._items[key]
+                return None
+            return found[1]
+
+    def put(self, key: tuple[str, str, str], seen: SeenImage, ttl_s: float) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + ttl_s, seen)
+            self._items.move_to_end(key)
+            while len(self._items) > self.entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+LOOKUPS = Lookups()  # one per gateway process
+
+
 def find_image(es: Elasticsearch, settings: Settings, image_id: str, principal: Principal) -> SeenImage:
+    ttl = settings.iiif.lookup_cache_s
+    key = (assets_alias(settings.es), image_id, repr(principal))
+    if ttl > 0 and (kept := LOOKUPS.get(key)) is not None:
+        return kept
+    seen = _find_image(es, settings, image_id, principal)
+    if ttl > 0:
+        LOOKUPS.put(key, seen, ttl)
+    return seen
+
+
+def _find_image(es: Elasticsearch, settings: Settings, image_id: str, principal: Principal) -> SeenImage:
     by_id = {"nested": {"path": "images", "query": {"term": {"images.id": image_id}}}}
     found = find_seen(es, settings, principal, by_id)
     if found is None:
@@ -108,12 +173,27 @@ def cache_key(seen: SeenImage, tier: Tier, made: Plan, limits: Limits) -> str:
     return derivative_key(seen.asset.institution, seen.image.id, tier.value, made.cache_path(limits))
 
 
-def make(s3: Minio, settings: Settings, sources: SourceCache, seen: SeenImage, request: ImageRequest) -> Made:
-    """The image `request` asks for, as far as the caller's tier allows: from the cache, or made and cached."""
+def in_memory(settings: Settings, tiles: TileCache, seen: SeenImage, request: ImageRequest) -> Made | None:
+    """The image `request` asks for, if it is in memory (no I/O: the caller need not leave its event loop)."""
+    if not settings.iiif.cache_derivatives:
+        return None
+    what, limits, tier = planned(settings, seen, request)
+    body = tiles.get(cache_key(seen, tier, what, limits))
+    return Made(body, what, limits, tier, cached=True) if body is not None else None
+
+
+def make(s3: Minio, settings: Settings, sources: SourceCache, seen: SeenImage, request: ImageRequest,
+         tiles: TileCache | None = None) -> Made:
+    """The image `request` asks for, as far as the caller's tier allows: from the cache (memory, then S3), or made
+    and cached."""
     what, limits, tier = planned(settings, seen, request)
     bucket, key = settings.s3.bucket_assets, cache_key(seen, tier, what, limits)
-    if settings.iiif.cache_derivatives and (body := read_derivative(s3, bucket, key)) is not None:
-        return Made(body, what, limits, tier, cached=True)
+    if settings.iiif.cache_derivatives:
+        body = tiles.get(key) if tiles is not None else None
+        if body is None and (body := read_derivative(s3, bucket, key)) is not None and tiles is not None:
+            tiles.put(key, body)
+        if body is not None:
+            return Made(body, what, limits, tier, cached=True)
     source_key = authorise(seen.asset, seen.decision, seen.index, tier)
     jpeg = tier is not Tier.ORIGINAL or seen.image.mime == "image/jpeg"  # derivatives are JPEG
     box = source_box(what, limits, (limits.source_width, limits.source_height))
@@ -121,6 +201,8 @@ def make(s3: Minio, settings: Settings, sources: SourceCache, seen: SeenImage, r
     body = render(source, what, limits)
     if settings.iiif.cache_derivatives:
         write_derivative(s3, bucket, key, body, what.format.media_type)
+        if tiles is not None:
+            tiles.put(key, body)
     return Made(body, what, limits, tier, cached=False)
 
 

@@ -11,6 +11,7 @@ import io
 import re
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +51,8 @@ class Served:
     ids: dict[str, str]  # name → image id
     staff: dict[str, str]  # Authorization header of a staff member of the holder (original tier)
     neighbour: dict[str, str]  # … of another institution of the holder's region
+    alias: str = ""
+    asset_ids: dict[str, str] | None = None  # name → asset id
 
     def url(self, name: str, path: str) -> str:
         return f"{self.base}/iiif/3/{self.ids[name]}/{path}"
@@ -88,17 +91,21 @@ def served(settings: Settings, es: Elasticsearch, s3: Minio, db: Database,
     work = tmp_path_factory.mktemp("iiif")
     holder = make_institution(db, "CN-BJ", institution=f"test-iiif-img-{suffix}")
     neighbour = make_institution(db, "CN-BJ")
-    ids = {"validator": VALIDATOR_ID, "detail": str(uuid.uuid4()), "regional": str(uuid.uuid4())}
+    ids = {"validator": VALIDATOR_ID, "detail": str(uuid.uuid4()), "regional": str(uuid.uuid4()),
+           "withdrawn": str(uuid.uuid4())}
     images = {"validator": _store(s3, settings, holder, FIXTURES / "iiif-validator-testimage.png", work,
                                   id=ids["validator"]),
               "detail": _store(s3, settings, holder, _checkerboard(work / "detail.png"), work, id=ids["detail"])}
     images["regional"] = images["detail"] | {"id": ids["regional"]}
+    images["withdrawn"] = images["detail"] | {"id": ids["withdrawn"]}
     docs = [make_asset(object_id="IIIF-VALIDATOR", institution=holder, licence="Apache-2.0",
                        images=[images["validator"]], has_image=True),
             make_asset(object_id="IIIF-DETAIL", institution=holder, licence="InC", region="CN-BJ",
                        images=[images["detail"]], has_image=True),
             make_asset(object_id="IIIF-REGIONAL", institution=holder, licence="restricted:institution",
-                       access="region", region="CN-BJ", images=[images["regional"]], has_image=True)]
+                       access="region", region="CN-BJ", images=[images["regional"]], has_image=True),
+            make_asset(object_id="IIIF-WITHDRAWN", institution=holder, licence="CC0",
+                       images=[images["withdrawn"]], has_image=True)]
     es_settings = settings.es.model_copy(update={"index_prefix": f"test-iiif-img-{suffix}"})
     scoped = settings.model_copy(update={"es": es_settings})
     alias = ensure_assets_index(es, scoped, {"text": None, "image": None})
@@ -108,7 +115,8 @@ def served(settings: Settings, es: Elasticsearch, s3: Minio, db: Database,
         with live_gateway(scoped) as base:
             yield Served(base, scoped, holder, ids,
                          {"Authorization": f"Bearer {staff_key(db, holder, Role.VIEWER).key}"},
-                         {"Authorization": f"Bearer {staff_key(db, neighbour, Role.VIEWER).key}"})
+                         {"Authorization": f"Bearer {staff_key(db, neighbour, Role.VIEWER).key}"},
+                         alias, {str(d["object_id"]): str(d["asset_id"]) for d in docs})
     finally:
         es.indices.delete(index=f"{alias}-v*", allow_no_indices=True)
         for obj in s3.list_objects(settings.s3.bucket_assets, prefix=f"{holder}/", recursive=True):
@@ -242,6 +250,19 @@ def test_a_repeated_request_is_one_s3_read_of_the_image_cached_under_the_callers
     assert second.content == first.content and _image(second).size == (150, 150)
     assert public.headers["x-wenyuan-tier"] == "thumbnail" and public.headers["x-wenyuan-cache"] == "miss"
     assert public.content != first.content  # made from the thumbnail, cached apart from the holder's
+
+
+def test_a_withdrawn_record_stops_serving_tiles_within_the_lookup_cache_time(served: Served, es: Elasticsearch) -> None:
+    url = served.url("withdrawn", "0,0,512,512/128,/0/default.jpg")
+    assert httpx.get(url).status_code == 200 and httpx.get(url).headers["x-wenyuan-cache"] == "hit"
+    assert served.asset_ids is not None
+    es.update(index=served.alias, id=served.asset_ids["IIIF-WITHDRAWN"], refresh=True,
+              doc={"deleted_at": "2026-01-01T00:00:00Z", "changed_at": "2026-01-01T00:00:00Z"})
+
+    time.sleep(served.settings.iiif.lookup_cache_s + 0.5)
+
+    gone = httpx.get(url)
+    assert gone.status_code == 404, gone.text  # the tile in memory is not served once the lookup finds nothing
 
 
 @pytest.mark.parametrize(("path", "why"), [

@@ -11,13 +11,18 @@ class below renders errors with the app's one problem+json handler and adds the 
 receives is decided as for every delivery (services/iiif/delivery.py); info.json is audited like a
 media delivery, and so is every refusal; the tiles a viewer then fetches are not (one audit row per
 tile would cost more than the tile).
+
+A warm tile is served from memory where the process has it (services/iiif/cache.TileCache), without
+leaving the event loop; otherwise the cached object is read from S3, or the tile is made, in a worker
+thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -34,6 +39,7 @@ from services.access.principals import Principal
 from services.gateway.deps import DbDep, ParsedRequest, PrincipalDep, S3Dep, SeenImage, SettingsDep, Sources, require
 from services.gateway.errors import BadImageRequest, ImageNotFound
 from services.iiif import delivery, image, info
+from services.iiif.cache import TileCache
 from services.settings import Settings
 from services.storage import ObjectNotFound
 
@@ -45,6 +51,17 @@ PREFLIGHT = CORS | {"Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
 JSON_LD = f'application/ld+json;profile="{info.CONTEXT}"'
 PROFILE_LINK = f'<{info.PROFILE_URI}>;rel="profile"'
 VARY = "Authorization, X-API-Key"
+_tiles_lock = threading.Lock()
+
+
+def _tiles(request: Request) -> TileCache:
+    """The made-image cache of this app (made on first use: one per gateway process)."""
+    state = request.app.state
+    with _tiles_lock:
+        if not isinstance(getattr(state, "iiif_tiles", None), TileCache):
+            state.iiif_tiles = TileCache(state.settings.iiif.tile_cache_mb * 1024 * 1024)
+    cache: TileCache = state.iiif_tiles
+    return cache
 
 
 class ImageIdConvertor(Convertor[str]):
@@ -150,10 +167,12 @@ async def read_image_info(request: Request, seen: SeenImage, settings: SettingsD
                        403: {"description": "More pixels than the caller's tier serves (or no image at all); "
                                             "the problem says which tier, licence or grant would serve them."}})
 async def read_image(request: ParsedRequest, seen: SeenImage, settings: SettingsDep, principal: PrincipalDep,
-                     s3: S3Dep, db: DbDep, sources: Sources) -> Response:
+                     s3: S3Dep, db: DbDep, sources: Sources, tiles: Annotated[TileCache, Depends(_tiles)]) -> Response:
     """The region, at the size, rotation, quality and format asked for, within the caller's tier."""
     try:
-        made = await asyncio.to_thread(delivery.make, s3, settings, sources, seen, request)
+        made = delivery.in_memory(settings, tiles, seen, request)
+        if made is None:
+            made = await asyncio.to_thread(delivery.make, s3, settings, sources, seen, request, tiles)
     except TierRefused as exc:
         raise await _refused(db, principal, seen, f"iiif {seen.image.id} image", exc) from None
     except image.InvalidImageRequest as exc:

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from services.iiif.cache import SourceCache, decode, derivative_key, reduction, viewable
+from services.iiif.cache import SourceCache, TileCache, decode, derivative_key, reduction, viewable
 
 
 def _bytes(im: Image.Image, fmt: str, **options: object) -> bytes:
@@ -97,3 +97,15 @@ def test_a_source_larger_than_the_budget_is_used_but_not_kept() -> None:
         cache.get("big", 1, lambda: loads.append(1) or Image.new("RGB", (10, 10)))
 
     assert len(loads) == 2
+
+
+def test_made_images_in_memory_serve_a_repeat_and_drop_the_least_recently_used() -> None:
+    tiles = TileCache(10)
+    tiles.put("a", b"12345")
+    tiles.put("b", b"1234")
+    assert tiles.get("a") == b"12345"  # now the most recently used
+    tiles.put("c", b"123")  # 12 bytes: b goes
+    assert (tiles.get("a"), tiles.get("b"), tiles.get("c")) == (b"12345", None, b"123")
+    tiles.put("huge", b"x" * 11)  # larger than the budget: not kept, nothing dropped for it
+    assert tiles.get("huge") is None and tiles.get("a") == b"12345"
+    assert TileCache(0).get("a") is None
