@@ -242,7 +242,7 @@ class FusionSettings(BaseModel):
     image: float = Field(0.5, ge=0, description="Weight of the cosine to image vectors (CLIP image encoders only).")
     floor: float = Field(0.1, description="Smallest fused score a result may have; below it, it is not returned "
                                           "and not counted in `total`.")
-    nonword: float = Field(0.7, ge=0, description="A query that matched no term in either language answers nothing "
+    nonword: float = Field(0.8, ge=0, description="A query that matched no term in either language answers nothing "
                            "when the non-word probe of the text encoder (indexing/query_sense.py) gives it at least "
                            "this probability of being a non-word (above 1: never).")
     gate: float = Field(0.35, description="Only where the text encoder has no non-word probe: smallest fused score "
