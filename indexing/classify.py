@@ -50,6 +50,7 @@ FIELD = {LabelKind.CATEGORY: "category_ids", LabelKind.MATERIAL: "material_ids",
 # Share of zero-shot over period names in a period suggestion: 0, because on the dev sets it is far below
 # kNN and barely above the majority baseline (docs/BENCHMARKS.md, "Period suggestions").
 PERIOD_ZERO_SHOT_WEIGHT = 0.0
+MSEARCH_TIMEOUT_S = 300  # one chunk's neighbour searches, in one request
 
 
 def concept_text(concept: Concept) -> list[str]:
@@ -146,7 +147,10 @@ class Classifier:
         if self.es is None or self.index is None:
             return [[(np.zeros(len(self.ids[kind])), 0) for _ in subjects] for kind, subjects in groups]
         searches = [line for kind, subjects in groups for s in subjects for line in self._knn_search(s, kind)]
-        responses = iter(self.es.msearch(searches=searches)["responses"]) if searches else iter([])
+        # A chunk's searches (up to 3 per asset) take a while on a busy node: more than the client's default
+        # 30 s, after which it would retry them all.
+        es = self.es.options(request_timeout=MSEARCH_TIMEOUT_S)
+        responses = iter(es.msearch(searches=searches)["responses"]) if searches else iter([])
         return [[self._votes(next(responses), kind) for _ in subjects] for kind, subjects in groups]
 
     def _knn_search(self, s: Subject, kind: LabelKind) -> list[dict[str, Any]]:

@@ -4,13 +4,14 @@ Each chunk task writes its own counts to `work/progress/<part>.json` after each 
 so a retried chunk counts once) with the steps it has finished, then sums every chunk's counts into the batch record's
 `progress`. Two chunks finishing at once may each sum before seeing the other's latest key; the
 next step of either (and finalize, at the end) writes the full sum again, so the record is at most
-one step behind and never counts an item twice. The ETA extrapolates the pace so far: the work is
+one step behind and never counts an item twice. The same key is the chunk's checkpoint: a retried chunk
+task (killed, or Elasticsearch down during enrich or index) skips the steps it already finished, so an
+outage at index never runs the models again. The ETA extrapolates the pace so far: the work is
 three steps for every validated row; a chunk of n rows that finished k steps has done n × k.
 """
 
 from __future__ import annotations
 
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,13 +40,21 @@ def estimate(progress: BatchProgress, done: int, now: datetime) -> BatchProgress
     return progress.model_copy(update={"elapsed_s": round(elapsed, 1), "eta_s": None if eta is None else round(eta, 1)})
 
 
+def chunk_state(ctx: IngestContext, batch_id: str, part: str) -> dict[str, int]:
+    """What chunk `part` recorded in this run ({} before its first step): rows, steps finished, counts per step.
+    A retried chunk task skips the steps it finished (prepare clears these keys when a run starts)."""
+    try:
+        state: dict[str, int] = get_json(ctx.s3, ctx.settings.s3.bucket_reports, BatchKeys(batch_id).progress(part))
+    except ObjectNotFound:
+        return {}
+    return state
+
+
 def record(ctx: IngestContext, batch_id: str, part: str, items: int, step: str, count: int) -> BatchProgress:
     """Chunk `part` (`items` rows) finished `step` (stored, enriched or indexed) with `count` items; the sum
     of every chunk's counts goes into the batch record."""
     bucket, keys = ctx.settings.s3.bucket_reports, BatchKeys(batch_id)
-    mine: dict[str, int] = {"items": items, "steps": 0, **dict.fromkeys(STAGES, 0)}
-    with suppress(ObjectNotFound):  # none yet: the chunk's first step
-        mine.update(get_json(ctx.s3, bucket, keys.progress(part)))
+    mine: dict[str, int] = {"items": items, "steps": 0, **dict.fromkeys(STAGES, 0), **chunk_state(ctx, batch_id, part)}
     mine[step] = count
     mine["steps"] = max(mine["steps"], STAGES.index(step) + 1)
     put_json(ctx.s3, bucket, keys.progress(part), mine)

@@ -110,6 +110,8 @@ def test_a_dropped_batch_folder_is_sent_with_per_file_progress_and_followed_unti
         expect(bar).to_have_accessible_name(f"Upload of {row.get_attribute('data-path')}")
         assert bar.evaluate("p => p.value === p.max")
     status = page.locator("#upload-status")
+    # while it runs: counts per stage of the 3 valid rows (WEB-BAD's licence is refused by validation)
+    expect(status).to_contain_text("Validated 3: stored", timeout=300_000)
     expect(status).to_have_attribute("data-state", "succeeded", timeout=300_000)
     batch_id = status.inner_text().split(":")[0].removeprefix("Batch ").strip()
     staged = s3.stat_object(settings.s3.bucket_staging, staged_file_key(batch_id, "images/WEB-0002.png"))

@@ -137,6 +137,20 @@ async function startUpload() {
 
 // Following a batch, and the list of batches
 
+function duration(seconds) {
+  const s = Math.round(seconds);
+  return s < 90 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+// Per-stage progress of a running batch (its record's `progress`): counts per stage, elapsed and ETA.
+function progressText(batch) {
+  const p = batch.progress;
+  if (!p || !p.validated || DONE.has(batch.state)) return "";
+  const eta = p.eta_s ? t("batch.eta", { eta: duration(p.eta_s) }) : "";
+  return t("batch.progress", { validated: formatNumber(p.validated), stored: formatNumber(p.stored),
+    enriched: formatNumber(p.enriched), indexed: formatNumber(p.indexed), elapsed: duration(p.elapsed_s || 0), eta });
+}
+
 async function follow(batchId) {
   following = batchId;
   const status = byId("upload-status");
@@ -148,9 +162,8 @@ async function follow(batchId) {
       showError(byId("upload-error"), error);
       return;
     }
-    const chunks = batch.chunks ? t("batch.chunks", { stored: batch.chunks.stored, indexed: batch.chunks.indexed,
-      total: batch.chunks.total }) : "";
-    status.textContent = t("batch.following", { id: batchId, state: t(`state.${batch.state}`), chunks,
+    status.textContent = t("batch.following", { id: batchId, state: t(`state.${batch.state}`),
+      progress: progressText(batch),
       indexed: formatNumber(batch.counts.indexed), rejected: formatNumber(batch.counts.rejected) });
     status.dataset.state = batch.state;
     replaceBatch(batch);
