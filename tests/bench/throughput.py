@@ -235,6 +235,7 @@ def measure(settings: Settings) -> str:
     if wrk is None:
         return "wrk is not installed (`python3 deploy/local/stack.py install` adds it); nothing measured."
     started = time.perf_counter()
+    load_start = os.getloadavg()[0]
     es = make_client(settings.es)
     try:
         assets = latency.count_assets(es, assets_alias(settings.es))
@@ -272,11 +273,13 @@ def measure(settings: Settings) -> str:
             if workers == cores:
                 _log(f"the search page in chromium: {N_PAGE_QUERIES} queries")
                 pages = first_results(base, qs[:N_PAGE_QUERIES])
-    return report(runs, pages, assets, cores, per_query, pit_opens, kinds, len(qs), time.perf_counter() - started)
+    loads = (load_start, os.getloadavg()[0])
+    return report(runs, pages, assets, cores, per_query, pit_opens, kinds, len(qs), time.perf_counter() - started,
+                  loads)
 
 
 def report(runs: list[Run], pages: PageTimes, assets: int, cores: int, per_query: float, pit_opens: int,
-           kinds: list[str], n_queries: int, seconds: float) -> str:
+           kinds: list[str], n_queries: int, seconds: float, loadavg: tuple[float, float] = (0.0, 0.0)) -> str:
     def cores_of(load: Load, name: str) -> str:
         return f"{load.cpu.get(name, 0):.2f}"
 
@@ -293,7 +296,9 @@ def report(runs: list[Run], pages: PageTimes, assets: int, cores: int, per_query
     verdict = "meets" if ratio >= TARGET else "is short of"
     lines += ["", f"**Ratio: gateway ({cores} workers) {sum(gw_qps) / max(len(gw_qps), 1):.1f} queries/s ÷ "
               f"Elasticsearch alone {sum(es_qps) / max(len(es_qps), 1):.1f} = {ratio:.2f}** ({verdict} the "
-              f"{TARGET} target)" + (f"; one worker: {one[0]:.1f} queries/s." if one else "."),
+              f"{TARGET} target; per round: "
+              + ", ".join(f"{g / e:.2f}" for g, e in zip(gw_qps, es_qps, strict=False) if e) + ")"
+              + (f"; one worker: {one[0]:.1f} queries/s." if one else "."),
               "",
               f"{n_queries} keyword queries over {assets:,} `{latency.INSTITUTION}` assets"
               + ("" if assets >= latency.N_ASSETS else f" (**fewer than the {latency.N_ASSETS:,} of the full "
@@ -302,7 +307,8 @@ def report(runs: list[Run], pages: PageTimes, assets: int, cores: int, per_query
               + (f", and opened {pit_opens} point(s) in time for {n_queries} queries (not replayed)"
                  if pit_opens else ", no point in time")
               + f". wrk `-t{WRK_THREADS} -c{WRK_CONNECTIONS} -d{SECONDS}s`, runs alternating, {seconds:.0f} s in all; "
-              "no Accept-Encoding (answers uncompressed). CPU columns: cores used during the run."]
+              "no Accept-Encoding (answers uncompressed). CPU columns: cores used during the run. Machine load "
+              f"(1-min average, of {cores} cores): {loadavg[0]:.1f} at the start, {loadavg[1]:.1f} at the end."]
 
     def stats(ms: list[float]) -> str:
         ordered = sorted(ms)
