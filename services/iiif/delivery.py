@@ -112,13 +112,14 @@ def find_image(es: Elasticsearch, settings: Settings, image_id: str, principal: 
     key = (assets_alias(settings.es), image_id, repr(principal))
     if ttl > 0 and (kept := LOOKUPS.get(key)) is not None:
         return kept
-    seen = _find_image(es, settings, image_id, principal)
+    seen = look_up_image(es, settings, image_id, principal)
     if ttl > 0:
         LOOKUPS.put(key, seen, ttl)
     return seen
 
 
-def _find_image(es: Elasticsearch, settings: Settings, image_id: str, principal: Principal) -> SeenImage:
+def look_up_image(es: Elasticsearch, settings: Settings, image_id: str, principal: Principal) -> SeenImage:
+    """`find_image` without the kept lookups: always asks Elasticsearch."""
     by_id = {"nested": {"path": "images", "query": {"term": {"images.id": image_id}}}}
     found = find_seen(es, settings, principal, by_id)
     if found is None:

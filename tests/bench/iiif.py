@@ -13,8 +13,10 @@ factors 1, 2, 4, 8 → 65 tiles, region and size computed as the Image API's imp
   once per JPEG scale, then kept in the source cache);
 - cold, 4 clients: 280 other never-made requests (the 35 whole 512-pixel tiles at scale factor 1, each
   at 8 smaller output sizes: cut and resampled);
-- warm, sequential: the 65 tiles again (each one S3 read), and warm under load: wrk, 16 connections
-  for 20 s over the 65 tiles.
+- warm, sequential: the 65 tiles again (served from the gateway's memory: iiif.tile_cache_mb, with the
+  lookup kept for iiif.lookup_cache_s), and warm under load: wrk, 16 connections for 20 s over the 65 tiles;
+- the same two warm runs against a second gateway with both caches off (`WENYUAN_IIIF__TILE_CACHE_MB=0`,
+  `WENYUAN_IIIF__LOOKUP_CACHE_S=0`): every request an Elasticsearch lookup and an S3 read.
 
 Raw baselines in the same run, in this process: Pillow decoding the JPEG, cropping, resizing and
 encoding each of the 65 tiles (decoding it for every tile, and decoding it once); S3 GETs of the
@@ -46,7 +48,7 @@ from indexing.aliases import ensure_assets_index
 from indexing.bulk import index_documents
 from indexing.client import make_client as make_es_client
 from services.access.principals import ANONYMOUS
-from services.iiif.delivery import find_image
+from services.iiif.delivery import look_up_image
 from services.ingest.media import make_derivatives
 from services.settings import Settings
 from services.storage import get_bytes
@@ -128,9 +130,9 @@ def _timed(label: str, items: Sequence[object], call: Callable[[object], None], 
 
 
 @contextmanager
-def gateway(settings: Settings, prefix: str) -> Iterator[str]:
+def gateway(settings: Settings, prefix: str, **env: str) -> Iterator[str]:
     """The production app in its own uvicorn process, on this run's index prefix; stopped afterwards."""
-    with bench_gateway(prefix) as (base, _):
+    with bench_gateway(prefix, None, **env) as (base, _):
         yield base
 
 
@@ -150,7 +152,7 @@ end
 """
 
 
-def run_wrk(base: str, paths: Sequence[str]) -> Run | None:
+def run_wrk(base: str, paths: Sequence[str], label: str = "") -> Run | None:
     wrk = "/usr/bin/wrk" if Path("/usr/bin/wrk").exists() else None
     if wrk is None:
         return None
@@ -165,7 +167,7 @@ def run_wrk(base: str, paths: Sequence[str]) -> Run | None:
     if line is None:
         return None
     v = {k: int(x) for k, x in (kv.split("=") for kv in line.split()[1:])}
-    return Run(f"gateway, warm, wrk {WRK_CONNECTIONS} connections {WRK_SECONDS} s", v["requests"],
+    return Run(f"gateway, warm{label}, wrk {WRK_CONNECTIONS} connections {WRK_SECONDS} s", v["requests"],
                v["duration_us"] / 1e6, [v["p50_us"] / 1000, v["p95_us"] / 1000],
                f"non-2xx: {v['status']}; latency p50/p95 from wrk")
 
@@ -237,13 +239,24 @@ def measure(settings: Settings) -> str:
                                note=f"{len(whole)} whole tiles × {len(VARIANTS)} smaller output sizes, "
                                     "none made before"))
             _log("warm tiles, sequential")
-            runs.append(_timed("gateway, warm (cached), sequential", paths, get("hit"), note="one S3 read each"))
+            runs.append(_timed("gateway, warm (cached), sequential", paths, get("hit"),
+                               note="from the gateway's memory, the lookup kept"))
             _log("warm tiles under wrk")
             loaded = run_wrk(base, paths)
             if loaded:
                 runs.append(loaded)
             floor = _timed("gateway `/healthz` (the HTTP and middleware floor), sequential", ["/healthz"] * 200,
                            lambda path: client.get(str(path)).raise_for_status())
+            client.close()
+        with gateway(settings, prefix, WENYUAN_IIIF__TILE_CACHE_MB="0", WENYUAN_IIIF__LOOKUP_CACHE_S="0") as base:
+            _log("warm tiles, caches off")
+            client = httpx.Client(base_url=base, timeout=60)
+            runs.append(_timed("gateway, warm, caches off, sequential", paths, get("hit"),
+                               note="an Elasticsearch lookup and an S3 read each"))
+            loaded = run_wrk(base, paths, ", caches off")
+            if loaded:
+                runs.append(loaded)
+            client.close()
         _log("raw baselines")
         data = original.read_bytes()
         raw = [_pillow(data, tiles, once=False), _pillow(data, tiles, once=True)]
@@ -251,8 +264,8 @@ def measure(settings: Settings) -> str:
                           lambda k: get_bytes(s3, bucket, str(k))))
         raw.append(_timed(f"raw S3 GET of the cached tiles, {CLIENTS} threads", cached * 4,
                           lambda k: get_bytes(s3, bucket, str(k)), threads=CLIENTS))
-        raw.append(_timed("raw Elasticsearch lookup of the image for the public (`find_image`), sequential",
-                          [image_id] * 200, lambda i: find_image(es, scoped, str(i), ANONYMOUS)))
+        raw.append(_timed("raw Elasticsearch lookup of the image for the public (`look_up_image`), sequential",
+                          [image_id] * 200, lambda i: look_up_image(es, scoped, str(i), ANONYMOUS)))
         raw.append(floor)
     finally:
         es.indices.delete(index=f"{alias}-v*", allow_no_indices=True)

@@ -39,7 +39,7 @@ def test_a_reader_that_stops_early_stops_the_reading_ahead_and_closes_the_source
     source = Source(1000)
     pages = prefetched(iter(source))
     assert next(pages)[0]["n"] == 0
-    pages.close()  # a client that went away
+    pages.close()  # type: ignore[attr-defined]  # a client that went away
     assert source.closed.wait(5)
     assert source.read <= 3, "it read on after the reader stopped"
 

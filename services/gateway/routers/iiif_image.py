@@ -54,8 +54,8 @@ VARY = "Authorization, X-API-Key"
 _tiles_lock = threading.Lock()
 
 
-def _tiles(request: Request) -> TileCache:
-    """The made-image cache of this app (made on first use: one per gateway process)."""
+async def _tiles(request: Request) -> TileCache:
+    """The made-image cache of this app (made on first use: one per gateway process). Async: no worker-thread hop."""
     state = request.app.state
     with _tiles_lock:
         if not isinstance(getattr(state, "iiif_tiles", None), TileCache):

@@ -14,7 +14,7 @@ from services.iiif import delivery
 
 def test_a_lookup_is_kept_for_its_time_only(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
-    monkeypatch.setattr(delivery.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr("services.iiif.delivery.time.monotonic", lambda: now[0])
     lookups, seen = delivery.Lookups(entries=2), object()
     key = ("idx", "img", repr(ANONYMOUS))
     lookups.put(key, seen, 2.0)  # type: ignore[arg-type]
@@ -30,7 +30,7 @@ def test_the_oldest_lookup_goes_first_when_full() -> None:
     assert [lookups.get(("idx", n, "")) is seen for n in ("a", "b", "c")] == [False, True, True]
 
 
-def test_find_image_asks_again_for_another_principal_and_for_an_image_not_found(
+def testlook_up_image_asks_again_for_another_principal_and_for_an_image_not_found(
     monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     asked: list[str] = []
@@ -41,7 +41,7 @@ def test_find_image_asks_again_for_another_principal_and_for_an_image_not_found(
             raise delivery.ImageNotFound(image_id)
         return object()
 
-    monkeypatch.setattr(delivery, "_find_image", lookup)
+    monkeypatch.setattr(delivery, "look_up_image", lookup)
     monkeypatch.setattr(delivery, "LOOKUPS", delivery.Lookups())
     keyed = replace(ANONYMOUS, key_prefix="wy_test")
     first = delivery.find_image(None, settings, "img", ANONYMOUS)  # type: ignore[arg-type]
