@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 # gzip for JSON, XML, HTML, CSS, JS and other text of at least GZIP_MIN_BYTES when the client accepts it;
 # never for bodies compressed already (images, the .ndjson.gz dumps: application/gzip) or already encoded.
-GZIP_MIN_BYTES = 1000
+GZIP_MIN_BYTES = 500
 GZIP_LEVEL = 5  # most of level 9's saving on JSON at a fraction of its CPU
 GZIP_EXCLUDED = (*DEFAULT_EXCLUDED_CONTENT_TYPES, "image/jp2", "image/tiff", "application/octet-stream")
 
