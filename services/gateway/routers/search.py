@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 
 from indexing.encoders import image_encoder
 from indexing.encoders.pixels import viewable
-from indexing.query import Mode, Sort
+from indexing.query import Filters, Mode, Sort
 from indexing.terms import default_analyzer
 from schemas.access import Scope, Tier
 from schemas.asset import AIRecord, AssetRecord
@@ -128,17 +128,22 @@ async def search(
     if q is not None and len(q) > settings.search.max_query_chars:
         raise InvalidRequest(f"q is {len(q)} characters long; at most {settings.search.max_query_chars} are searched",
                              field="q")
-    if q is not None and not await asyncio.to_thread(searchable, q):
-        raise InvalidRequest("q has no words to search for: only stop words, punctuation or symbols", field="q")
     query = SearchQuery(q=q, mode=mode, filters=filters, sort=sort, size=size, viewer=principal.fingerprint())
+    return json_response(await asyncio.to_thread(_search, es, settings, principal, query, cursor))
+
+
+def _search(es: Elasticsearch, settings: Settings, principal: Principal, query: SearchQuery,
+            cursor: str | None) -> dict[str, Any]:
+    """The page as the route answers it: the query checked, searched and its hits credited, in one worker thread
+    (each hop between the event loop and a thread costs a scheduling round on a busy machine)."""
+    if query.q is not None and not searchable(query.q):
+        raise InvalidRequest("q has no words to search for: only stop words, punctuation or symbols", field="q")
     try:
-        page = await asyncio.to_thread(Searcher(es, settings).search, query, cursor,
-                                       visibility=visibility_filter(principal))
+        page = Searcher(es, settings).search(query, cursor, visibility=visibility_filter(principal))
     except CursorError as exc:
         raise BadRequest(str(exc), field="cursor") from exc
-    hits = await asyncio.to_thread(credited_hits, es, settings, principal, page.hits)
-    return json_response({"total": page.total, "hits": hits, "facets": page.facets, "next": page.next,
-                          "took_ms": page.took_ms})
+    return {"total": page.total, "hits": credited_hits(es, settings, principal, page.hits), "facets": page.facets,
+            "next": page.next, "took_ms": page.took_ms}
 
 
 class ImageHit(Credited):
@@ -194,19 +199,25 @@ async def search_image(
             raise PayloadTooLarge(f"images for search are at most {limit // (1024 * 1024)} MiB", field="file")
         if not data:
             raise InvalidRequest("the uploaded file is empty", field="file")
-        if await asyncio.to_thread(image_encoder, settings.models) is None:
-            raise ServiceUnavailable("image search is off: no image encoder is configured "
-                                     "(WENYUAN_MODELS__IMAGE_ENCODER)", field="file")
         # Decoding and encoding a picture take tens of milliseconds of CPU: never on the event loop.
-        picture = await asyncio.to_thread(_open_upload, data, settings.ingest.max_image_pixels)
-        hits = await asyncio.to_thread(assets.search_by_image, es, settings, picture, filters, size,
-                                       visibility=visibility)
-    else:
-        asset, _ = await asyncio.to_thread(assets.load_seen, es, settings, asset_id or "", principal, vectors=True)
-        if image >= len(asset.images) or not asset.images[image].vector:
-            raise InvalidRequest(f"asset {asset_id} has no indexed image number {image}", field="image")
-        vector = asset.images[image].vector or []
-        hits = await asyncio.to_thread(assets.neighbours_by_image, es, settings, vector, size, filters,
-                                       asset.asset_id, visibility=visibility)
-    hits = await asyncio.to_thread(credited_hits, es, settings, principal, hits)
-    return json_response({"hits": hits})
+        return json_response(await asyncio.to_thread(_by_picture, es, settings, principal, data, filters, size))
+    asset, _ = await asyncio.to_thread(assets.load_seen, es, settings, asset_id or "", principal, vectors=True)
+    if image >= len(asset.images) or not asset.images[image].vector:
+        raise InvalidRequest(f"asset {asset_id} has no indexed image number {image}", field="image")
+    vector = asset.images[image].vector or []
+
+    def neighbours() -> dict[str, Any]:
+        hits = assets.neighbours_by_image(es, settings, vector, size, filters, asset.asset_id, visibility=visibility)
+        return {"hits": credited_hits(es, settings, principal, hits)}
+    return json_response(await asyncio.to_thread(neighbours))
+
+
+def _by_picture(es: Elasticsearch, settings: Settings, principal: Principal, data: bytes, filters: Filters,
+                size: int) -> dict[str, Any]:
+    """The answer to an uploaded picture, decoded, encoded, searched and credited in one worker thread."""
+    if image_encoder(settings.models) is None:
+        raise ServiceUnavailable("image search is off: no image encoder is configured "
+                                 "(WENYUAN_MODELS__IMAGE_ENCODER)", field="file")
+    picture = _open_upload(data, settings.ingest.max_image_pixels)
+    hits = assets.search_by_image(es, settings, picture, filters, size, visibility=visibility_filter(principal))
+    return {"hits": credited_hits(es, settings, principal, hits)}
