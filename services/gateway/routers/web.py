@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from string import Template
@@ -74,6 +75,23 @@ def static_version() -> str:
     return tree_hash(STATIC)
 
 
+IMPORT = re.compile(r'from "\./([\w-]+\.js)"')
+
+
+@cache
+def module_preloads(page: str) -> str:
+    """`<link rel="modulepreload">` for every module the page's script imports, directly or not: the browser
+    fetches them at once instead of one import level after another."""
+    seen: list[str] = []
+    todo = [f"{page}.js"]
+    while todo:
+        name = todo.pop(0)
+        if name not in seen:
+            seen.append(name)
+            todo += IMPORT.findall((STATIC / "js" / name).read_text(encoding="utf-8"))
+    return "\n".join(f'<link rel="modulepreload" href="{static_url("js/" + name)}">' for name in seen[1:])
+
+
 def static_url(path: str = "") -> str:
     """The versioned URL of a static file (`path` below services/web/static), or of the folder."""
     return f"/static/v/{static_version()}/{path}".rstrip("/")
@@ -99,7 +117,7 @@ def render(page: str, title: str, settings: Settings, scripts: str = "") -> HTML
     static = static_url()
     html = _template("base").substitute(page=page, title=title, main=_template(page).template,
                                         vocab=vocabulary_json(), scripts=Template(scripts).substitute(static=static),
-                                        static=static)
+                                        static=static, preloads=module_preloads(page))
     return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(settings),
                                        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
                                        "Cache-Control": "no-cache"})

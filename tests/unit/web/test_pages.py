@@ -25,6 +25,9 @@ def test_each_page_is_whole_html_with_its_module_and_no_placeholder_left(setting
     module = re.search(r'<script type="module" src="/static/v/([0-9a-f]{12})/(js/\w+\.js)">', html)
     assert module and module[1] == web.static_version() and (STATIC / module[2]).is_file()
     assert f'<link rel="stylesheet" href="/static/v/{module[1]}/css/wenyuan.css">' in html
+    preloaded = re.findall(rf'<link rel="modulepreload" href="/static/v/{module[1]}/js/([\w-]+\.js)">', html)
+    assert "api.js" in preloaded and "messages.js" in preloaded  # imported directly, and through i18n.js
+    assert f"{page}.js" not in preloaded and all((STATIC / "js" / name).is_file() for name in preloaded)
     assert 'id="main"' in html and 'class="skip" href="#main"' in html
 
 
