@@ -50,8 +50,10 @@ def rewarm_if_stale() -> bool:
     if not _warmed or all(_mtime(f) == m for f, m in _warmed.items()):
         return False
     log.info("ingest worker: the pipeline's code changed on disk, warming again")
+    gc.unfreeze()  # the old modules and models must be collectable, or every rewarm would add their memory
     for name in [n for n in sys.modules if n.split(".", 1)[0] in PACKAGES and n != __name__]:
         del sys.modules[name]
+    gc.collect()
     _warm_and_freeze()
     return True
 
