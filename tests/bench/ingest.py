@@ -159,10 +159,11 @@ def _peak(stats: list[dict[str, Any]]) -> str:
 
 
 def measure(settings: Settings, sizes: tuple[int, ...] | None = None, raw_items: int | None = None) -> str:
-    """`WENYUAN_BENCH_INGEST_SIZES` (e.g. `1000,10000`) and `WENYUAN_BENCH_INGEST_RAW` (items the raw loop
-    runs, default min(n, 500)) size the run."""
+    """`WENYUAN_BENCH_INGEST_SIZES` (e.g. `1000,10000`), `WENYUAN_BENCH_INGEST_RAW` (items the raw loop
+    runs, default min(n, 500)) and `WENYUAN_BENCH_INGEST_KINDS` (`images,text`) size the run."""
     sizes = sizes or tuple(int(s) for s in os.environ.get("WENYUAN_BENCH_INGEST_SIZES", "1000,10000").split(","))
     raw_items = raw_items or int(os.environ.get("WENYUAN_BENCH_INGEST_RAW", "500"))
+    kinds = [k == "images" for k in os.environ.get("WENYUAN_BENCH_INGEST_KINDS", "images,text").split(",")]
     tag = uuid.uuid4().hex[:10]
     dag_inst, raw_inst = f"bench-{tag}", f"bench-raw-{tag}"
     rows, shares = [], []
@@ -171,7 +172,7 @@ def measure(settings: Settings, sizes: tuple[int, ...] | None = None, raw_items:
         stage(settings, small_id, 5, dag_inst)
         small = run_dag(settings, small_id, until_indexed=5)
         for n in sizes:
-            for images in (True, False):
+            for images in kinds:
                 kind = "images" if images else "text rows"
                 batch_id = f"bench{n}{'i' if images else 't'}-{tag}"
                 t0 = time.perf_counter()
