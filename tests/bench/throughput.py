@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -164,9 +164,31 @@ N_PAGE_QUERIES = 10
 @dataclass
 class PageTimes:
     cold: list[float]  # ms from navigation to the first result card, empty cache (a new browser context)
-    submit: list[float]  # ms from clicking Search to the first result card, page already loaded
+    submit: list[float]  # ms from the click on Search to the first result card in the page (its own clock)
+    queued: list[float] = field(default_factory=list)  # of `submit`: click → the /v1/search request leaves
+    server: list[float] = field(default_factory=list)  # of `submit`: request sent → first byte of the answer
     static_first: tuple[int, int] = (0, 0)  # /static/ files of the first load: (from the server, from the cache)
     static_again: tuple[int, int] = (0, 0)  # the same on the next visit in that browser
+
+
+# Before a submit: mark the cards shown, note (in the page's clock) the click and the first new card.
+MARK = """() => {
+  document.querySelectorAll('#results .card').forEach((c) => { c.dataset.old = '1'; });
+  performance.clearResourceTimings();
+  window.__bench = {};
+  new MutationObserver((_, observer) => {
+    if (document.querySelector('#results .card:not([data-old])')) {
+      window.__bench.card = performance.now();
+      observer.disconnect();
+    }
+  }).observe(document.getElementById('results'), { childList: true, subtree: true });
+  const noteClick = () => { window.__bench.click = performance.now(); };
+  document.addEventListener('click', noteClick, { once: true, capture: true });
+}"""
+TIMES = """() => {
+  const search = performance.getEntriesByType('resource').filter((e) => e.name.includes('/v1/search?')).pop();
+  return { ...window.__bench, requestStart: search.requestStart, responseStart: search.responseStart };
+}"""
 
 
 def first_results(base: str, qs: Sequence[str]) -> PageTimes:
@@ -201,11 +223,13 @@ def first_results(base: str, qs: Sequence[str]) -> PageTimes:
                 page.locator("#results .card").first.wait_for(timeout=30_000)
                 out.cold.append((time.perf_counter() - t0) * 1000)
                 page.get_by_label("Words in Chinese or English").fill(qs[(i + 1) % len(qs)])
-                page.evaluate("document.querySelectorAll('#results .card').forEach(c => c.dataset.old = '1')")
-                t0 = time.perf_counter()
+                page.evaluate(MARK)
                 page.get_by_role("button", name="Search", exact=True).click()
                 page.locator("#results .card:not([data-old])").first.wait_for(timeout=30_000)
-                out.submit.append((time.perf_counter() - t0) * 1000)
+                times = page.evaluate(TIMES)
+                out.submit.append(times["card"] - times["click"])
+                out.queued.append(times["requestStart"] - times["click"])
+                out.server.append(times["responseStart"] - times["requestStart"])
                 first = tally()
                 page.goto(f"{start}&{urlencode({'q': q})}")
                 page.locator("#results .card").first.wait_for(timeout=30_000)
@@ -318,7 +342,9 @@ def report(runs: list[Run], pages: PageTimes, assets: int, cores: int, per_query
     lines += ["", f"**The search page** (Debian's chromium under Playwright, as tests/e2e drives it; the gateway "
               f"with {cores} workers; `/?institution={latency.INSTITUTION}&q=…`, the page's own search):",
               "",
-              f"- submit → first result card, page loaded: {stats(pages.submit)};",
+              f"- click on Search → first result card (the page's own clock), page loaded: {stats(pages.submit)}; "
+              f"of which waiting for a connection (the previous results' images hold the browser's six): "
+              f"{stats(pages.queued)}, and the gateway's answer to its first byte: {stats(pages.server)};",
               f"- navigation → first result card, empty cache (a new browser context): {stats(pages.cold)};",
               f"- static files of the first visit: {pages.static_first[0]} from the gateway, "
               f"{pages.static_first[1]} from the cache; of the next visit: {pages.static_again[0]} from the "
@@ -326,7 +352,14 @@ def report(runs: list[Run], pages: PageTimes, assets: int, cores: int, per_query
     return "\n".join(lines)
 
 
+def page_only() -> str:
+    """The search page part alone, against a bench gateway with a worker per core."""
+    with bench_gateway(workers=len(os.sched_getaffinity(0))) as (base, _):
+        pages = first_results(base, latency.queries()[N_WARMUP:N_WARMUP + N_PAGE_QUERIES])
+    return report([], pages, 0, len(os.sched_getaffinity(0)), 1.0, 0, [], 0, 0.0).split("**The search page**")[1]
+
+
 if __name__ == "__main__":
     from services.settings import get_settings
 
-    print(measure(get_settings()))
+    print(page_only() if "--page" in sys.argv else measure(get_settings()))
