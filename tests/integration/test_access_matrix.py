@@ -464,6 +464,7 @@ def test_an_oai_harvest_lists_exactly_the_visible_records(world: World, who: str
 
 # -- the leak check ---------------------------------------------------------------------------------
 
+@pytest.mark.timeout(1500)  # ~2,500 searches: 560 s on the 2 cores under load 9, the default 600 s too close
 def test_no_query_of_the_quality_set_finds_anything_a_principal_may_not_see(world: World) -> None:
     queries = sorted({q.q for s in legacy_sets() for q in s.queries if q.q})
     searcher = Searcher(world.client.app.state.es, world.settings)  # type: ignore[attr-defined]
