@@ -13,7 +13,8 @@ The local stack sets `AIRFLOW__CORE__EXECUTOR` to this class (deploy/local/stack
 Where a worker fails to warm, it logs why and runs tasks cold, as the plain LocalExecutor would.
 Before each task a worker checks that no warmed source file changed since it warmed; if one did (a
 checkout moved on, a developer edited the pipeline), it drops the project's modules and warms again,
-so a task never runs code older than the files on disk.
+so a task never runs code older than the files on disk. This module itself is not reloaded: a change to
+it takes effect when the scheduler restarts (`python3 deploy/local/stack.py down airflow-scheduler`, then `up`).
 """
 
 from __future__ import annotations
