@@ -103,15 +103,21 @@ class _Cpu:
 
 
 def run_wrk(wrk: str, base_url: str, qs: Sequence[str], mode: Mode, pids: dict[str, list[int]], key: str) -> Load:
-    out = Load("wrk", mode.value, WRK_CONNECTIONS, WRK_SECONDS)
+    script = (f'wrk.headers["Authorization"] = "Bearer {key}"\n'
+              + WRK_SCRIPT % ",\n".join(f'  "{p}"' for p in _search_paths(qs, mode)))
+    return wrk_load(wrk, base_url, script, mode.value, WRK_SECONDS, pids)
+
+
+def wrk_load(wrk: str, url: str, script: str, label: str, seconds: int, pids: dict[str, list[int]]) -> Load:
+    """wrk with a Lua script ending in WRK_SCRIPT's `done` (its WRK_RESULT line), the CPU of `pids` sampled."""
+    out = Load("wrk", label, WRK_CONNECTIONS, seconds)
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "rotate.lua"
-        script.write_text(f'wrk.headers["Authorization"] = "Bearer {key}"\n'
-                          + WRK_SCRIPT % ",\n".join(f'  "{p}"' for p in _search_paths(qs, mode)))
-        cmd = [wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s", "--latency", "--timeout", "60s",
-               "-s", str(script), base_url]
+        path = Path(tmp) / "load.lua"
+        path.write_text(script, encoding="utf-8")
+        cmd = [wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "60s",
+               "-s", str(path), url]
         cpu = _Cpu(pids)
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=WRK_SECONDS + 120)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
         out.cpu = cpu.cores()
     m = re.search(r"WRK_RESULT (.*)", proc.stdout)
     if proc.returncode != 0 or not m:

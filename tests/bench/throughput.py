@@ -22,13 +22,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +40,7 @@ from services.settings import Settings
 from tests.bench import latency
 from tests.bench.gateway import bench_gateway, worker_pids
 from tests.bench.latency import N_WARMUP, WRK_CONNECTIONS, WRK_THREADS, Load
+from tests.bench.latency_load import wrk_load
 
 SECONDS = 15  # per wrk run
 ROUNDS = 3  # Elasticsearch and the gateway alternate this many times (drift on a busy machine averages out)
@@ -137,25 +135,7 @@ def _gateway_script(qs: Sequence[str], key: str) -> str:
 
 
 def run_wrk(wrk: str, url: str, script: str, label: str, pids: dict[str, list[int]]) -> Load:
-    out = Load("wrk", label, WRK_CONNECTIONS, SECONDS)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "load.lua"
-        path.write_text(script, encoding="utf-8")
-        cpu = latency._Cpu(pids)
-        proc = subprocess.run([wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{SECONDS}s", "--latency",
-                               "--timeout", "60s", "-s", str(path), url],
-                              capture_output=True, text=True, timeout=SECONDS + 120)
-        out.cpu = cpu.cores()
-    m = re.search(r"WRK_RESULT (.*)", proc.stdout)
-    if proc.returncode != 0 or not m:
-        out.errors = f"wrk failed (exit {proc.returncode}): {(proc.stderr or proc.stdout)[-300:]}"
-        return out
-    r = {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
-    out.requests, out.seconds = r["requests"], r["duration_us"] / 1e6
-    out.p50, out.p90, out.p99 = r["p50_us"] / 1000, r["p90_us"] / 1000, r["p99_us"] / 1000
-    errs = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
-    out.errors = ", ".join(f"{k} {v}" for k, v in errs.items()) or "0"
-    return out
+    return wrk_load(wrk, url, script, label, SECONDS, pids)
 
 
 N_PAGE_QUERIES = 10
