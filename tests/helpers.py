@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -30,3 +33,13 @@ def run_stack(*args: str) -> subprocess.CompletedProcess[str]:
     """deploy/local/stack.py with these arguments (e.g. "stop", "elasticsearch")."""
     return subprocess.run([sys.executable, str(ROOT / "deploy/local/stack.py"), *args],
                           capture_output=True, text=True, timeout=400)
+
+
+T = TypeVar("T")
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a thread of its own. Playwright's sync API (the e2e tests' session-wide browser) keeps an
+    event loop running in the main thread for the rest of the session, and there `asyncio.run` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

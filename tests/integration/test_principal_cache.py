@@ -4,7 +4,6 @@ in the same process, in another process (through Redis), or on another gateway w
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
 import subprocess
@@ -21,6 +20,7 @@ from services.access.resolve import PrincipalCache
 from services.redis_store import close_clients
 from services.settings import PROJECT_ROOT, Settings
 from tests.access import OPERATOR, app_key, grant, make_institution, staff_key
+from tests.helpers import run_coroutine
 
 T = TypeVar("T")
 
@@ -32,7 +32,7 @@ def run(body: Callable[[], Awaitable[T]]) -> T:
             return await body()
         finally:
             await close_clients()
-    return asyncio.run(main())
+    return run_coroutine(main())
 
 
 def counting(cache: PrincipalCache) -> list[str]:

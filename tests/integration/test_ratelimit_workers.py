@@ -7,7 +7,6 @@ workers; one shared count means exactly `limit` of them pass in a window.
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import os
 import time
@@ -21,6 +20,7 @@ from services.access.ratelimit import RateLimiter
 from services.redis_store import close_clients, redis_client, redis_sync_client
 from services.settings import Settings
 from tests.access import make_institution, principal, staff_key
+from tests.helpers import run_coroutine
 
 LIMIT = 6
 
@@ -130,4 +130,4 @@ def test_counters_are_apart_per_deployment_and_per_limit(settings: Settings, uni
                     await client.delete(counter)
             await close_clients()
 
-    assert asyncio.run(scenario()) == [4, 3, 4, 10**8 - 1]  # one count per deployment and limit, whichever process
+    assert run_coroutine(scenario()) == [4, 3, 4, 10**8 - 1]  # one count per deployment and limit, whichever process

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
 
@@ -11,6 +10,7 @@ import pytest
 from services.access.ratelimit import REDIS_RETRY_S, Allowance, LocalRateLimiter, RateLimiter
 from services.redis_store import close_clients, redis_client
 from services.settings import RedisSettings, Settings
+from tests.helpers import run_coroutine
 
 
 class Clock:
@@ -41,7 +41,7 @@ def test_without_redis_the_limiter_counts_in_the_process() -> None:
     assert redis_client(Settings(redis=RedisSettings(url=""))) is None  # WENYUAN_REDIS__URL= : none configured
     limiter = RateLimiter(None, clock=Clock(60.0))
 
-    answers = [asyncio.run(limiter.hit("key:x", 2)) for _ in range(3)]
+    answers = [run_coroutine(limiter.hit("key:x", 2)) for _ in range(3)]
 
     assert not limiter.shared
     assert [(a.allowed, a.remaining) for a in answers] == [(True, 1), (True, 0), (False, 0)]
@@ -73,7 +73,7 @@ def test_a_redis_that_is_down_falls_back_to_the_process_with_a_warning(caplog: p
         return out
 
     with caplog.at_level(logging.WARNING, logger="services.access.ratelimit"):
-        answers = asyncio.run(scenario())
+        answers = run_coroutine(scenario())
 
     assert answers == [(True, 1), (True, 0), (False, 0)]  # never an error: the process's own count
     warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
