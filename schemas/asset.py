@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from schemas.manifest import TEXT_ZH, ManifestRow
+from schemas.media import MediaRecord, MediaType, TextSource
 
 # Asset ids derive from the institution and its own object id, so re-ingesting updates in place.
 ASSET_NAMESPACE = uuid.UUID("5f0c7c34-3f5e-4b1a-9a57-7c1d0b8e2a11")
@@ -62,6 +63,15 @@ class ImageRecord(BaseModel):
     preview_key: str = Field(description="Object key of the preview (longest side ≤ 1600 px).")
     vector: list[float] | None = Field(None, json_schema_extra=vector_hint("image"),
                                        description="Image embedding (ai.image_encoder), unit length.")
+    of_media: str | None = Field(None, description="Id of the media file (media_files[].id) this image was made "
+                                                   "from: a document's page, a video's keyframe, a 3D model's view. "
+                                                   "None for an uploaded image.")
+    page: int | None = Field(None, description="Page number (from 1) of a document's page image.")
+    time_s: float | None = Field(None, description="Time of a video's keyframe, seconds from the start.")
+    view: str | None = Field(None, description="Which rendered view of a 3D model (front, side, top, three-quarter).")
+    text: str | None = Field(None, json_schema_extra=TEXT_ZH,
+                             description="Text of a document's page: its text layer, or OCR of the page image.")
+    text_source: TextSource | None = Field(None, description="layer or ocr: where `text` came from.")
 
 
 class YearRange(BaseModel):
@@ -163,6 +173,13 @@ class AssetRecord(ManifestRow):
     batch_id: str = Field(description="The batch that last wrote this record.")
     images: list[ImageRecord] = Field(default_factory=list, description="Stored images, in manifest order.")
     has_image: bool = Field(False, description="Whether at least one image was stored.")
+    media_files: list[MediaRecord] = Field(default_factory=list,
+                                           description="Stored documents, recordings and 3D models, in manifest order "
+                                                       "(their pages, keyframes and views are in `images`).")
+    media_types: list[MediaType] = Field(default_factory=list, description="Kinds of media the asset holds (image, "
+                                                                           "document, audio, video, model): a facet.")
+    duration_s: float | None = Field(None, description="Longest duration of the asset's audio or video, seconds.")
+    page_count: int | None = Field(None, description="Pages of the asset's documents, together.")
     period_norm: PeriodRecord | None = Field(None, description="period/date normalised to years and a period id.")
     category_ids: list[str] = Field(default_factory=list, description="Taxonomy categories: the curator's "
                                     "category through schemas/taxonomy.json, plus AI labels a curator accepted.")

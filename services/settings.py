@@ -199,6 +199,28 @@ class IngestSettings(BaseModel):
     dag_id: str = Field("ingest_batch", description="The Airflow DAG that ingests a submitted batch.")
 
 
+class MediaSettings(BaseModel):
+    """Documents, audio, video and 3D models (services/ingest/media_*.py): limits read from each file's header
+    before anything is decoded, and the derivatives made for the web."""
+
+    max_file_bytes: int = Field(4 * 1024 ** 3, description="Largest document, recording or 3D model accepted, bytes "
+                                                           "(still images: ingest.max_file_bytes).")
+    max_duration_s: float = Field(4 * 3600, description="Longest audio or video accepted, seconds.")
+    max_pages: int = Field(2000, description="Most pages of a document accepted.")
+    max_faces: int = Field(5_000_000, description="Most triangles of a 3D model accepted, as its header declares.")
+    page_px: int = Field(2000, description="Longest side of the image made of each document page, pixels.")
+    keyframes: int = Field(8, description="Keyframes taken from a video (contact sheet, image vectors).")
+    contact_sheet_columns: int = Field(4, description="Keyframes per row of a video's contact sheet.")
+    rendition_height: int = Field(480, description="Frame height of a video's web rendition, pixels (never "
+                                                   "upscaled).")
+    video_bitrate: int = Field(800_000, description="Video bit rate of the web rendition, bits/s.")
+    audio_bitrate: int = Field(96_000, description="Audio bit rate of the web renditions, bits/s.")
+    waveform_size: tuple[int, int] = Field((1600, 240), description="Width and height of an audio waveform image.")
+    model_views: list[str] = Field(["front", "side", "top", "three-quarter"],
+                                   description="Views rendered of a 3D model (thumbnails, image vectors).")
+    view_px: int = Field(800, description="Side of each rendered 3D view, pixels.")
+
+
 class ModelSettings(BaseModel):
     """Encoders, OCR and classification (indexing/encoders, indexing/ocr, indexing/classify).
 
@@ -331,6 +353,7 @@ class Settings(BaseSettings):
     airflow: AirflowSettings = AirflowSettings()
     gateway: GatewaySettings = GatewaySettings()
     ingest: IngestSettings = IngestSettings()
+    media: MediaSettings = MediaSettings()
     models: ModelSettings = ModelSettings()
     search: SearchSettings = SearchSettings()
     iiif: IIIFSettings = IIIFSettings()

@@ -24,5 +24,10 @@ class ErrorCode(StrEnum):
     TRUNCATED = "truncated"
     DECOMPRESSION_BOMB = "decompression-bomb"
     UNSUPPORTED_FORMAT = "unsupported-format"
+    EXTENSION_MISMATCH = "extension-mismatch"  # the name says one kind of file, the bytes another
+    ZERO_DURATION = "zero-duration"  # audio or video with no playable time
+    TOO_LONG = "too-long"  # audio or video longer than media.max_duration_s
+    TOO_MANY_PAGES = "too-many-pages"  # a document over media.max_pages
+    TOO_MANY_FACES = "too-many-faces"  # a 3D model over media.max_faces (as its header declares)
     # the pipeline
     INTERNAL = "internal-error"
