@@ -200,7 +200,11 @@ WEB_FILES = {"openseadragon/build/openseadragon/openseadragon.min.js": "opensead
              "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui/swagger-ui-bundle.js",
              "swagger-ui-dist/swagger-ui.css": "swagger-ui/swagger-ui.css",
              "swagger-ui-dist/favicon-32x32.png": "swagger-ui/favicon-32x32.png",
-             "swagger-ui-dist/LICENSE": "swagger-ui/LICENSE"}
+             "swagger-ui-dist/LICENSE": "swagger-ui/LICENSE",
+             # <model-viewer> for GLB: the one ES module bundle that includes three.js (no bare imports to resolve).
+             "@google/model-viewer/dist/model-viewer.min.js": "model-viewer/model-viewer.min.js",
+             "@google/model-viewer/LICENSE": "model-viewer/LICENSE",
+             "three/LICENSE": "model-viewer/three-LICENSE"}
 
 
 def _web_fingerprint(web: Path) -> str:
