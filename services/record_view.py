@@ -45,6 +45,14 @@ class MediaLink(BaseModel):
     href: str = Field(description="Redirects (302) to a short-lived URL of the file.")
 
 
+class FileLink(BaseModel):
+    file: int = Field(description="Position of the document, recording or 3D model in `media_files` (0 = first).")
+    name: str = Field(description="original, or a derivative: poster, contact-sheet, rendition, waveform, glb, text.")
+    tier: Tier = Field(description="The tier this delivery needs.")
+    mime: str
+    href: str = Field(description="Redirects (302) to a short-lived URL of the file; `?as=json` gives the URL.")
+
+
 class Access(BaseModel):
     tier: Tier = Field(description="What the caller receives of this asset: metadata < thumbnail < preview < "
                                    "original.")
@@ -59,6 +67,21 @@ def media_links(base: str, asset: AssetRecord, decision: Decision) -> list[Media
     tier = decision.tier or Tier.METADATA
     return [MediaLink(image=n, tier=t, href=media_href(base, asset.asset_id, n, t))
             for n in range(len(asset.images)) for t in MEDIA_TIERS if tier.includes(t)]
+
+
+def file_href(base: str, asset_id: str, n: int, name: str) -> str:
+    return f"{base}/v1/assets/{asset_id}/files/{n}/{name}"
+
+
+def file_links(base: str, asset: AssetRecord, decision: Decision) -> list[FileLink]:
+    """The deliveries of the asset's documents, recordings and 3D models that the caller's tier allows."""
+    tier = decision.tier or Tier.METADATA
+    links = []
+    for n, media in enumerate(asset.media_files):
+        offered = [(d.name, d.tier, d.mime) for d in media.derivatives] + [("original", Tier.ORIGINAL, media.mime)]
+        links += [FileLink(file=n, name=name, tier=need, mime=mime, href=file_href(base, asset.asset_id, n, name))
+                  for name, need, mime in offered if tier.includes(need)]
+    return links
 
 
 def credit(asset: AssetRecord, decision: Decision) -> dict[str, Any]:

@@ -27,6 +27,30 @@ def authorise(asset: AssetRecord, decision: Decision, image: int, tier: Tier) ->
                             "preview and original")
     if not 0 <= image < len(asset.images):
         raise UnknownEntity(f"asset {asset.asset_id} has {len(asset.images)} image(s); there is no image {image}")
+    _allow(asset, decision, tier)
+    key: str = getattr(asset.images[image], MEDIA_KEY[tier])
+    return key
+
+
+def authorise_file(asset: AssetRecord, decision: Decision, n: int, name: str) -> tuple[str, Tier, str]:
+    """(object key, tier, media type) of media file `n`'s `name` — `original` or one of its derivatives (poster,
+    contact-sheet, rendition, waveform, glb, text) — if the decision allows that tier."""
+    if not 0 <= n < len(asset.media_files):
+        raise UnknownEntity(f"asset {asset.asset_id} has {len(asset.media_files)} media file(s); there is no file {n}")
+    media = asset.media_files[n]
+    if name == "original":
+        key, tier, mime = media.key, Tier.ORIGINAL, media.mime
+    else:
+        found = next((d for d in media.derivatives if d.name == name), None)
+        if found is None:
+            names = ", ".join(["original", *(d.name for d in media.derivatives)])
+            raise UnknownEntity(f"media file {n} of asset {asset.asset_id} has no {name!r}; it has: {names}")
+        key, tier, mime = found.key, found.tier, found.mime
+    _allow(asset, decision, tier)
+    return key, tier, mime
+
+
+def _allow(asset: AssetRecord, decision: Decision, tier: Tier) -> None:
     allowed = decision.tier or Tier.METADATA
     if not allowed.includes(tier):
         facts = AssetFacts.of(asset.model_dump(mode="json"))
@@ -36,13 +60,13 @@ def authorise(asset: AssetRecord, decision: Decision, image: int, tier: Tier) ->
             f"({decision.basis}); the {tier.value} is delivered to " + "; ".join(who) + ".",
             licence=asset.licence.code, licence_uri=asset.licence.uri, allowed_tier=allowed.value,
             requested_tier=tier.value, basis=decision.basis, would_allow=who)
-    key: str = getattr(asset.images[image], MEDIA_KEY[tier])
-    return key
 
 
-def record_delivery(session: Session, principal: Principal, asset: AssetRecord, decision: Decision, image: int,
+def record_delivery(session: Session, principal: Principal, asset: AssetRecord, decision: Decision, image: int | str,
                     tier: Tier, *, allowed: bool, reason: str | None = None) -> None:
+    """`image` is an image's position, or what of a media file was asked for ("file 0 rendition")."""
+    subject = f"image {image} {tier.value}" if isinstance(image, int) else image
     audit.record(session, principal, "deliver", outcome="allowed" if allowed else "denied",
-                 about=asset.institution, asset_id=asset.asset_id, subject=f"image {image} {tier.value}",
+                 about=asset.institution, asset_id=asset.asset_id, subject=subject,
                  tier=tier.value, basis=decision.basis, licence=asset.licence.code,
                  purpose=decision.grant.purpose.value if decision.grant else None, reason=reason)

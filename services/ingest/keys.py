@@ -119,7 +119,9 @@ class ChunkKeys:
 
 
 EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "TIFF": ".tif", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp",
-              "JPEG2000": ".jp2"}
+              "JPEG2000": ".jp2", "PDF": ".pdf", "MP4": ".mp4", "MOV": ".mov", "WEBM": ".webm", "MKV": ".mkv",
+              "AVI": ".avi", "MP3": ".mp3", "WAV": ".wav", "FLAC": ".flac", "OGG": ".ogg", "M4A": ".m4a",
+              "GLB": ".glb", "GLTF": ".gltf", "OBJ": ".obj", "PLY": ".ply", "STL": ".stl"}
 
 
 @dataclass(frozen=True)
@@ -134,3 +136,7 @@ class AssetKeys:
 
     def derivative(self, sha256: str, name: str) -> str:
         return f"{self.institution}/derivatives/{sha256}/{name}.jpg"
+
+    def media_derivative(self, sha256: str, name: str, suffix: str) -> str:
+        """A document's, recording's or 3D model's web file: poster.jpg, rendition.mp4, model.glb, text.txt…"""
+        return f"{self.institution}/derivatives/{sha256}/{name}{suffix}"

@@ -4,12 +4,12 @@ delivery, and curator decisions on AI labels."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from elasticsearch import ConflictError
-from fastapi import APIRouter, Depends
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from indexing import labels
@@ -18,7 +18,7 @@ from schemas.asset import AILabel, AssetRecord, LabelStatus, PeriodRecord
 from services import assets
 from services.access import audit
 from services.access.db import Database
-from services.access.delivery import authorise, record_delivery
+from services.access.delivery import authorise, authorise_file, record_delivery
 from services.access.errors import AccessError
 from services.access.policy import Decision, require_curator_of, visibility_filter
 from services.access.principals import Principal
@@ -34,7 +34,17 @@ from services.gateway.deps import (
     require,
 )
 from services.gateway.errors import Conflict, LabelNotFound
-from services.record_view import Access, Credited, LicenceView, MediaLink, credit, credited, media_links
+from services.record_view import (
+    Access,
+    Credited,
+    FileLink,
+    LicenceView,
+    MediaLink,
+    credit,
+    credited,
+    file_links,
+    media_links,
+)
 from services.storage import presigned_get
 
 router = APIRouter(prefix="/v1/assets", tags=["assets"])
@@ -80,6 +90,8 @@ class AssetView(BaseModel):
     attribution: str = Field(description="The credit line to give when reusing it.")
     access: Access
     media: list[MediaLink] = Field(description="The deliveries the caller's tier allows, per image.")
+    files: list[FileLink] = Field(description="The deliveries the caller's tier allows of its documents, "
+                                              "recordings and 3D models.")
     also_held_by: list[AlsoHeldBy] = Field(description="The same object held by other institutions.")
 
 
@@ -116,6 +128,7 @@ async def get_asset(seen: VisibleAssetWithVectors, es: EsDep, settings: Settings
                                          visibility=visibility_filter(principal))
     return AssetView(asset_id=asset.asset_id, record=_record(asset), ai=_ai(asset),
                      media=media_links(settings.gateway.public_url, asset, seen.decision),
+                     files=file_links(settings.gateway.public_url, asset, seen.decision),
                      also_held_by=[AlsoHeldBy.model_validate(d) for d in duplicates], **credit(asset, seen.decision))
 
 
@@ -153,7 +166,38 @@ async def deliver_media(seen: VisibleAsset, image: int, tier: Tier, principal: P
     return RedirectResponse(url, status_code=302, headers=headers)
 
 
-def _audit(db: Database, principal: Principal, asset: AssetRecord, decision: Decision, image: int, tier: Tier,
+@router.get("/{asset_id}/files/{n}/{name}", status_code=302, dependencies=[Depends(require(Scope.DELIVER))],
+            responses={200: {"description": "With `?as=json`: the short-lived URL, its tier and media type."},
+                       302: {"description": "Redirect to a short-lived URL of the file."},
+                       403: {"description": "The licence and the caller's grants allow a lower tier; the "
+                                            "problem says which licence or grant would allow it."}})
+async def deliver_file(seen: VisibleAsset, n: int, name: str, principal: PrincipalDep, db: DbDep,
+                       settings: SettingsDep, presigner: PresignerDep,
+                       as_: Annotated[Literal["redirect", "json"], Query(alias="as")] = "redirect") -> Response:
+    """A document's, recording's or 3D model's original or one of its web derivatives (poster, contact-sheet,
+    rendition, waveform, glb, text), as far as the licence and grants allow. Players that cannot send an
+    Authorization header (<video>, <audio>, <model-viewer>) ask with `?as=json` and use the URL they get."""
+    asset, decision = seen.asset, seen.decision
+    subject = f"file {n} {name}"
+    try:
+        key, tier, mime = authorise_file(asset, decision, n, name)
+    except AccessError as exc:
+        refused = Tier.ORIGINAL if name == "original" else Tier.PREVIEW
+        await asyncio.to_thread(_audit, db, principal, asset, decision, subject, refused, False, exc.detail)
+        raise
+    await asyncio.to_thread(_audit, db, principal, asset, decision, subject, tier, True, None)
+    url = await asyncio.to_thread(presigned_get, presigner, settings.s3.bucket_assets, key, settings.s3.presign_ttl_s)
+    headers = {"Cache-Control": "no-store", "X-Wenyuan-Tier": tier.value,
+               "Attribution": "UTF-8''" + quote(assets.attribution(asset), safe="")}
+    if asset.licence.uri:
+        headers["Link"] = f'<{asset.licence.uri}>; rel="license"'
+    if as_ == "json":
+        return JSONResponse({"href": url, "tier": tier.value, "mime": mime,
+                             "expires_in": settings.s3.presign_ttl_s}, headers=headers)
+    return RedirectResponse(url, status_code=302, headers=headers)
+
+
+def _audit(db: Database, principal: Principal, asset: AssetRecord, decision: Decision, image: int | str, tier: Tier,
            allowed: bool, reason: str | None) -> None:
     with db.session() as session:
         record_delivery(session, principal, asset, decision, image, tier, allowed=allowed, reason=reason)
