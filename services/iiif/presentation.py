@@ -18,7 +18,9 @@ info.json gives it — as its coordinate space, so annotations fit whatever is p
     preview    + the image painted at preview size, with its Image API service
     original   + the image painted at full size
 
-A record without images has one empty canvas of a nominal 1000 × 1000 labelled "No image" (a Manifest
+Documents, recordings and 3D models (`asset.media_files`) add their canvases after the uploaded images:
+a document's pages are image canvases under these rules; services/iiif/presentation_media.py says the rest.
+A record without images or media files has one empty canvas of a nominal 1000 × 1000 labelled "No image" (a Manifest
 must have a canvas). Image URLs are IIIF Image API 3.0 requests of the image service
 `{base}/iiif/3/{image_id}` within the tier: `full/W,H/0/default.jpg` with the exact size of the tier's
 derivative (longest side settings.ingest.thumbnail_px or preview_px, never enlarged: the same URL
@@ -79,6 +81,13 @@ class Site:
 
     def manifest_id(self, asset_id: str) -> str:
         return f"{self.base}/iiif/3/{asset_id}/manifest"
+
+    def canvas_id(self, asset_id: str, n: int | str) -> str:
+        return f"{self.base}/iiif/3/{asset_id}/canvas/{n}"
+
+    def file_url(self, asset_id: str, n: int, name: str) -> str:
+        """A media file's original or derivative as the gateway delivers it (routers/assets.py: deliver_file)."""
+        return f"{self.base}/v1/assets/{asset_id}/files/{n}/{name}"
 
     def image_service(self, image_id: str) -> str:
         return f"{self.base}/iiif/3/{image_id}"
@@ -170,7 +179,7 @@ def required_statement(asset: AssetRecord) -> KeyValueString:
     return KeyValueString(label=lang("署名", "Attribution"), value=none(attribution(asset)))
 
 
-def _image(site: Site, image: ImageRecord, tier: Tier, *, service: bool) -> AnnotationBody:
+def image_body(site: Site, image: ImageRecord, tier: Tier, *, service: bool) -> AnnotationBody:
     """An image of `image` at `tier` (thumbnail, preview or original), as a IIIF Image API URL."""
     svc = site.image_service(image.id)
     if tier is Tier.ORIGINAL:
@@ -184,15 +193,18 @@ def _image(site: Site, image: ImageRecord, tier: Tier, *, service: bool) -> Anno
                           width=width, height=height, **extra)
 
 
-def _canvas(site: Site, asset: AssetRecord, n: int, image: ImageRecord, tier: Tier) -> Canvas:
-    canvas_id = f"{site.base}/iiif/3/{asset.asset_id}/canvas/{n}"
-    label = none(image.label) if image.label else lang(f"图 {n + 1}", f"Image {n + 1}")
+def image_canvas(site: Site, asset: AssetRecord, n: int, image: ImageRecord, tier: Tier,
+                 label: LangMap | None = None) -> Canvas:
+    """The canvas of `asset.images[n]`: its size, and what `tier` allows of it (the module docstring's table)."""
+    canvas_id = site.canvas_id(asset.asset_id, n)
+    if label is None:
+        label = none(image.label) if image.label else lang(f"图 {n + 1}", f"Image {n + 1}")
     width, height = full_size(image)
     canvas = Canvas(id=canvas_id, label=label, width=width, height=height, items=[])
     if tier.includes(Tier.THUMBNAIL):
-        canvas.thumbnail = [_image(site, image, Tier.THUMBNAIL, service=False)]
+        canvas.thumbnail = [image_body(site, image, Tier.THUMBNAIL, service=False)]
     if tier.includes(Tier.PREVIEW):
-        body = _image(site, image, Tier.ORIGINAL if tier is Tier.ORIGINAL else Tier.PREVIEW, service=True)
+        body = image_body(site, image, Tier.ORIGINAL if tier is Tier.ORIGINAL else Tier.PREVIEW, service=True)
         painting = Annotation(id=f"{canvas_id}/annotation/0", type="Annotation", motivation="painting",
                               body=body, target=canvas_id)
         canvas.items = [AnnotationPage(id=f"{canvas_id}/page/0", type="AnnotationPage", items=[painting])]
@@ -213,17 +225,22 @@ def _document(resource: Any) -> dict[str, Any]:
 def manifest(site: Site, asset: AssetRecord, decision: Decision) -> dict[str, Any]:
     """The asset as a Presentation 3.0 Manifest, with what `decision`'s tier allows painted."""
     tier = decision.tier or Tier.METADATA
+    # presentation_media builds on this module's image canvases: imported here, so that importing either
+    # module first works (the dependency is one-way at import time).
+    from services.iiif import presentation_media
+
     out = Manifest(id=site.manifest_id(asset.asset_id), label=title(asset), metadata=metadata(asset),
                    requiredStatement=required_statement(asset),
-                   items=[_canvas(site, asset, n, im, tier) for n, im in enumerate(asset.images)]
-                   or [_no_image(site, asset)])
+                   items=presentation_media.canvases(site, asset, tier) or [_no_image(site, asset)])
     summary = lang(asset.description_zh, asset.description_en)
     if summary:
         out.summary = summary
     if (uri := rights(asset)) is not None:
         out.rights = uri
     if asset.images and tier.includes(Tier.THUMBNAIL):
-        out.thumbnail = [_image(site, asset.images[0], Tier.THUMBNAIL, service=False)]
+        out.thumbnail = [image_body(site, asset.images[0], Tier.THUMBNAIL, service=False)]
+    if rendering := presentation_media.renderings(site, asset, tier):
+        out.rendering = rendering
     out.seeAlso = [{"id": f"{site.base}/v1/assets/{asset.asset_id}", "type": "Dataset",
                     "format": "application/json", "label": lang("文渊记录", "Wenyuan record")}]
     out.partOf = [{"id": site.collection_id("batch", asset.batch_id), "type": "Collection"},
@@ -251,7 +268,7 @@ def collection(site: Site, kind: str, value: str, label: LangMap, part: Part) ->
     for asset, decision in part.members:
         ref = ManifestRef(id=site.manifest_id(asset.asset_id), type="Manifest", label=title(asset))
         if asset.images and (decision.tier or Tier.METADATA).includes(Tier.THUMBNAIL):
-            ref.thumbnail = [_image(site, asset.images[0], Tier.THUMBNAIL, service=False)]
+            ref.thumbnail = [image_body(site, asset.images[0], Tier.THUMBNAIL, service=False)]
         refs.append(ref)
     if part.next_after is not None:
         refs.append(CollectionRef(id=f"{first}?after={part.next_after}", type="Collection",
