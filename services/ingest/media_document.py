@@ -172,21 +172,33 @@ def _pdf_page(pdf: pdfium.PdfDocument, index: int, page_px: int) -> PageImage:
 
 
 def _open_pdf(path: Path) -> pdfium.PdfDocument:
-    """Open (the lock held by the caller); PDFium reads the cross-reference table and the page tree's count."""
-    try:
-        return pdfium.PdfDocument(path)
-    except pdfium.PdfiumError as error:
-        if error.err_code == pdfium.raw.FPDF_ERR_PASSWORD:
-            raise MediaRejected(ErrorCode.UNSUPPORTED_FORMAT, "The PDF is protected by a password, so its pages "
-                                                              "cannot be read; save a copy without the password "
-                                                              "(document security: none) and upload that.") from error
-        if error.err_code == pdfium.raw.FPDF_ERR_SECURITY:
-            raise MediaRejected(ErrorCode.UNSUPPORTED_FORMAT, "The PDF uses an encryption scheme we cannot open; "
-                                                              "save a copy without document security and upload "
-                                                              "that.") from error
-        raise MediaRejected(ErrorCode.TRUNCATED, f"The PDF's structure is damaged or incomplete ({error}); the upload "
-                                                 "may have been cut off. Upload it again or save it anew from the "
-                                                 "program that made it.") from error
+    """Open (the lock held by the caller); PDFium reads the cross-reference table and the page tree's count.
+
+    The raw call, not `PdfDocument(path)`: PDFium's last-error code is only set when loading fails, so a
+    document that loads with no pages would otherwise be reported with the previous failure's reason.
+    """
+    raw = pdfium.raw.FPDF_LoadDocument(str(path.resolve()).encode("utf-8") + b"\x00", None)
+    if not raw:
+        raise _load_failure(pdfium.raw.FPDF_GetLastError())
+    pdf = pdfium.PdfDocument(raw)
+    if len(pdf) < 1:
+        pdf.close()
+        raise MediaRejected(ErrorCode.EMPTY_FILE, "The PDF has no pages; there is nothing in it to show. "
+                                                  "Upload the document with its pages.")
+    return pdf
+
+
+def _load_failure(code: int) -> MediaRejected:
+    if code == pdfium.raw.FPDF_ERR_PASSWORD:
+        return MediaRejected(ErrorCode.UNSUPPORTED_FORMAT, "The PDF is protected by a password, so its pages cannot "
+                                                           "be read; save a copy without the password (document "
+                                                           "security: none) and upload that.")
+    if code == pdfium.raw.FPDF_ERR_SECURITY:
+        return MediaRejected(ErrorCode.UNSUPPORTED_FORMAT, "The PDF uses an encryption scheme we cannot open; save a "
+                                                           "copy without document security and upload that.")
+    return MediaRejected(ErrorCode.TRUNCATED, "The PDF's structure is damaged or incomplete (PDFium error "
+                                              f"{code}); the upload may have been cut off. Upload it again or save "
+                                              "it anew from the program that made it.")
 
 
 def _pdf_page_size(pdf: pdfium.PdfDocument, index: int) -> tuple[float, float]:
