@@ -157,7 +157,9 @@ def _pdf_page(pdf: pdfium.PdfDocument, index: int, page_px: int) -> PageImage:
         scale = min(page_px / max(page.get_size()), _MAX_DPI / 72)
         bitmap = page.render(scale=scale, fill_color=_WHITE, may_draw_forms=False, draw_annots=True)
         try:
-            picture = bitmap.to_pil().convert("RGB")  # our own copy: the bitmap's buffer is freed on close
+            picture = bitmap.to_pil()
+            if picture.mode != "RGB":  # Pillow copies a 3-byte BGR bitmap (pdfium's opaque render) into RGB, but
+                picture = picture.convert("RGB")  # shares 1- and 4-byte ones: the bitmap's buffer dies on close
         finally:
             bitmap.close()
         textpage = page.get_textpage()
