@@ -97,8 +97,9 @@ def mp3_with_cover(path: Path, seconds: float = 2.0) -> Path:
         audio_in = src.streams.audio[0]
         audio_out = out.add_stream_from_template(audio_in)
         picture = out.add_stream("mjpeg")
+        assert isinstance(picture, av.VideoStream)
         picture.width, picture.height, picture.pix_fmt = 64, 64, "yuvj420p"
-        picture.disposition = av.stream.Disposition.attached_pic.value
+        picture.disposition = av.stream.Disposition.attached_pic.value  # type: ignore[assignment]
         packet = av.Packet(cover.getvalue())
         packet.stream, packet.pts, packet.dts = picture, 0, 0
         out.mux(packet)
@@ -137,7 +138,7 @@ def no_moov_mp4(path: Path, seconds: float = 2.0, keep: float = 0.8) -> Path:
 def data_only(path: Path) -> Path:
     """A Matroska file that holds only a subtitle track: a container, but nothing to hear or see."""
     captions = b"1\n00:00:00,000 --> 00:00:02,000\nA caption with no picture or sound.\n\n"
-    with av.open(io.BytesIO(captions), format="srt") as src, av.open(str(path), "w", format="matroska") as out:
+    with av.open(io.BytesIO(captions), "r", format="srt") as src, av.open(str(path), "w", format="matroska") as out:
         source = src.streams[0]
         target = out.add_stream_from_template(source)
         for packet in src.demux(source):
@@ -161,33 +162,41 @@ def _write_to(target: str | io.BytesIO, container_format: str, codecs: tuple[str
               channels: int = 2, rate: int = _SAMPLE_RATE, options: dict[str, str] | None = None) -> None:
     video_codec, audio_codec = codecs
     with av.open(target, "w", format=container_format, options=options or {}) as out:
-        video = None
+        video: av.VideoStream | None = None
+        audio: av.AudioStream | None = None
         if video_codec is not None:
-            video = out.add_stream(video_codec, rate=fps)
+            added = out.add_stream(video_codec, rate=fps)
+            assert isinstance(added, av.VideoStream)
+            video = added
             video.width, video.height = size
             video.pix_fmt = "yuvj420p" if video_codec == "mjpeg" else "yuv420p"
             if video_codec == "libx264":
                 video.options = {"preset": "ultrafast", "g": str(fps)}  # a keyframe each second
             elif video_codec == "libvpx-vp9":
                 video.options = {"deadline": "realtime", "cpu-used": "8", "g": str(fps)}
-        audio = None
         if audio_codec is not None:
-            audio_rate = 48_000 if audio_codec == "libopus" else rate
-            audio = out.add_stream(audio_codec, rate=audio_rate, layout="stereo" if channels == 2 else "mono")
-        frames = round(seconds * fps) if video is not None else 0
-        for index, image in enumerate(_pictures(size, fps, frames, black_s)):
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = index
-            for packet in video.encode(frame):  # type: ignore[union-attr]
-                out.mux(packet)
+            sound_stream = out.add_stream(audio_codec, rate=48_000 if audio_codec == "libopus" else rate,
+                                          layout="stereo" if channels == 2 else "mono")
+            assert isinstance(sound_stream, av.AudioStream)
+            audio = sound_stream
+        sounds = iter(()) if audio is None else _tone(seconds, audio.sample_rate, channels, audio.format.name,
+                                                      audio.frame_size or 1024)
+        sound = next(sounds, None)
+        pictures = _pictures(size, fps, round(seconds * fps) if video else 0, black_s)
+        for index, image in enumerate(pictures):  # interleaved: the sound up to each picture's time, then it
+            while audio is not None and sound is not None and (sound.pts or 0) * fps < (index + 1) * audio.sample_rate:
+                out.mux(audio.encode(sound))
+                sound = next(sounds, None)
+            picture = av.VideoFrame.from_ndarray(image, format="rgb24")
+            picture.pts = index
+            out.mux(video.encode(picture))  # type: ignore[union-attr]
+        while audio is not None and sound is not None:
+            out.mux(audio.encode(sound))
+            sound = next(sounds, None)
+        if video is not None:
+            out.mux(video.encode(None))
         if audio is not None:
-            for frame in _tone(seconds, audio.rate, channels, audio.format.name, audio.frame_size or 1024):
-                for packet in audio.encode(frame):
-                    out.mux(packet)
-        for stream in (video, audio):
-            if stream is not None:
-                for packet in stream.encode(None):
-                    out.mux(packet)
+            out.mux(audio.encode(None))
 
 
 def _pictures(size: tuple[int, int], fps: int, frames: int, black_s: float) -> Iterator[np.ndarray]:
