@@ -8,8 +8,8 @@ names another model format, a header that promises more data than the file holds
 triangle. Only then is the mesh loaded (trimesh), and the facts recorded are the loaded mesh's: vertices after
 duplicates are merged, triangles, and the bounds in the model's own units and axes.
 
-`derive_model` makes one self-contained GLB for the browser (a GLB is copied, an embedded glTF repacked by
-pygltflib, OBJ/PLY/STL converted by trimesh) and a square PNG of each named view (services/ingest/
+`derive_model` makes one self-contained GLB for the browser (a GLB is copied, an embedded glTF's scene and
+OBJ/PLY/STL meshes are exported by trimesh) and a square PNG of each named view (services/ingest/
 model_render.py), which the image pipeline stores as images of the asset. glTF is Y-up by its specification;
 STL, the 3D-printing format, is taken as Z-up and turned upright for both the GLB and the views.
 
@@ -96,12 +96,8 @@ def _write_glb(path: Path, fmt: str, mesh: trimesh.Trimesh, target: Path) -> Non
     if fmt == "GLB":
         shutil.copyfile(path, target)  # already what the browser wants, materials and textures included
     elif fmt == "GLTF":
-        from pygltflib import GLTF2, BufferFormat
-
-        # Repacked, not re-exported: materials, textures, nodes and animations survive as they were.
-        gltf = GLTF2().load(str(path))
-        gltf.convert_buffers(BufferFormat.BINARYBLOB)
-        gltf.save_binary(str(target))
+        # The scene, not the joined mesh: nodes, PBR materials and embedded textures carry over (animations don't).
+        trimesh.load_scene(path, file_type="gltf").export(target, file_type="glb")  # type: ignore[no-untyped-call]
     else:
         mesh.export(target, file_type="glb")
 
