@@ -14,8 +14,9 @@ more than whitespace; otherwise `text` stays None and enrichment reads the page 
 (indexing/ocr.py; none is run here). Every page's text, pages separated by form feeds, is also written as the
 `text` derivative when any page had some.
 
-Memory stays flat for long documents: pages are rendered, written and closed one at a time, and only the
-current page's bitmap is held.
+Memory stays flat for long documents: pages are rendered, written and closed one at a time, only the current
+page's bitmap is held, and the PDF is reopened every 25 pages so that PDFium's cache of parsed objects (a
+scanned page's image among them) is dropped.
 
 Thread safety: PDFium (pypdfium2) is not thread-safe, not even across documents, and the store step runs up to
 four rows at once in threads. Every PDFium call — opening, rendering, text extraction, closing — holds the
@@ -49,6 +50,10 @@ _MAX_DPI = 300  # a page image finer than this shows nothing more of a page made
 _JPEG_QUALITY = 90  # page images are read by OCR and zoomed in the viewer: sharper than the image derivatives
 _TAIL_BYTES = 1024  # readers look for %%EOF within the last kilobyte (ISO 32000-1, implementation note 18)
 _WHITE = (255, 255, 255, 255)
+# PDFium keeps what it has parsed (a scanned page's image stream among it) until the document is closed: a
+# 500-page scan grew to 380 MiB (tests/bench/media_documents.py). Reopening every 25 pages keeps it flat, for
+# the price of re-reading the cross-reference table.
+_PAGES_PER_OPEN = 25
 _STRIP_TAGS = ((273, 279), (324, 325))  # TIFF StripOffsets/StripByteCounts, TileOffsets/TileByteCounts
 _FORMATS = {"PDF": "application/pdf", "TIFF": "image/tiff"}
 _SUFFIXES = {".pdf": "a PDF", ".tif": "a TIFF", ".tiff": "a TIFF"}
@@ -134,11 +139,15 @@ def _pdf_page_count(path: Path, size_bytes: int, limits: MediaLimits) -> int:
 
 
 def _pdf_pages(path: Path, page_px: int) -> Generator[PageImage]:
+    """Each page in turn; the document is reopened every `_PAGES_PER_OPEN` pages to bound PDFium's cache."""
     with _pdfium:
         pdf = _open_pdf(path)
     try:
         for index in range(len(pdf)):
             with _pdfium:
+                if index and index % _PAGES_PER_OPEN == 0:
+                    pdf.close()
+                    pdf = _open_pdf(path)
                 page = _pdf_page(pdf, index, page_px)
             yield page  # encoded and written by the caller outside the lock
     finally:

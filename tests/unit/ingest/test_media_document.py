@@ -251,6 +251,15 @@ def test_text_derivative_holds_every_page_separated_by_form_feeds(tmp_path: Path
     assert text.path.read_text(encoding="utf-8") == "\f".join(PAGES)
 
 
+def test_long_pdf_keeps_every_page_in_order_across_reopenings(tmp_path: Path) -> None:
+    texts = [f"第{n}页 page {n}" for n in range(1, 61)]  # the document is reopened every 25 pages
+    path = pdf_with_text(tmp_path / "long.pdf", texts)
+
+    _, derived = derive(path, tmp_path / "out", DeriveParams(page_px=100))
+
+    assert [(s.page, s.text) for s in derived.surrogates] == list(enumerate(texts, start=1))
+
+
 def test_page_image_is_page_px_on_its_longest_side(tmp_path: Path) -> None:
     path = pdf_with_text(tmp_path / "a4.pdf", PAGES[:1])
 
