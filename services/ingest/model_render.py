@@ -115,17 +115,20 @@ def _rasterise(screen: FloatArray, z: FloatArray, faces: npt.NDArray[np.int64], 
 
 def _fill(buffer: npt.NDArray[np.int64], chunk: npt.NDArray[np.int64], rows: npt.NDArray[np.int64],
           row_lo: npt.NDArray[np.int64], corners: FloatArray, plane: FloatArray, side: int) -> None:
-    triangle = np.repeat(chunk, rows)
-    first = np.repeat(np.cumsum(rows) - rows, rows)
-    y = row_lo[triangle] + np.arange(len(triangle)) - first
-    yc = y + 0.5
-    left = np.full(len(triangle), np.inf)
-    right = np.full(len(triangle), -np.inf)
+    # float32 from here: a 1,600-pixel image needs 1/1000 of a pixel at most, and half the bytes move twice as fast.
+    own = corners[chunk].astype(np.float32)  # (n, 3, 2)
+    local = np.repeat(np.arange(len(chunk)), rows)
+    y = row_lo[chunk][local] + np.arange(len(local)) - np.repeat(np.cumsum(rows) - rows, rows)
+    yc = y.astype(np.float32) + np.float32(0.5)
+    left = np.full(len(local), np.inf, dtype=np.float32)
+    right = np.full(len(local), -np.inf, dtype=np.float32)
     for i, j in ((0, 1), (1, 2), (2, 0)):
-        (x0, y0), (x1, y1) = corners[triangle, i].T, corners[triangle, j].T
+        x0, y0, x1, y1 = own[:, i, 0], own[:, i, 1], own[:, j, 0], own[:, j, 1]
+        slope = (x1 - x0) / np.where(y1 != y0, y1 - y0, np.float32(1.0))
+        y0_row = y0[local]
         # Half-open in y, so a row through a shared vertex meets each edge pair once.
-        crosses = (y0 <= yc) != (y1 <= yc)
-        x = x0 + (yc - y0) * (x1 - x0) / np.where(crosses, y1 - y0, 1.0)
+        crosses = (y0_row <= yc) != (y1[local] <= yc)
+        x = x0[local] + (yc - y0_row) * slope[local]
         left = np.where(crosses, np.minimum(left, x), left)
         right = np.where(crosses, np.maximum(right, x), right)
     x_lo = np.ceil(np.clip(left, -1, side + 1) - 0.5).clip(0, side).astype(np.int64)
@@ -133,12 +136,13 @@ def _fill(buffer: npt.NDArray[np.int64], chunk: npt.NDArray[np.int64], rows: npt
     width = np.maximum(x_hi - x_lo + 1, 0)
     if not width.any():
         return
-    span = np.repeat(np.arange(len(triangle)), width)
+    span = np.repeat(np.arange(len(local)), width)
     x = x_lo[span] + np.arange(len(span)) - np.repeat(np.cumsum(width) - width, width)
-    tri = triangle[span]
-    depth = plane[tri, 0] * (x + 0.5) + plane[tri, 1] * yc[span] + plane[tri, 2]
+    tri = chunk[local[span]]
+    own_plane = plane[chunk].astype(np.float32)[local[span]]
+    depth = own_plane[:, 0] * (x + 0.5).astype(np.float32) + own_plane[:, 1] * yc[span] + own_plane[:, 2]
     # Depth in the high bits and the triangle in the low ones: one minimum keeps the nearest triangle.
-    key = (np.clip(depth, 0.0, 1.0) * (2**30)).astype(np.int64) << 32 | tri
+    key = (np.clip(depth, 0.0, 1.0) * (2**24)).astype(np.int64) << 32 | tri
     np.minimum.at(buffer, y[span] * side + x, key)
 
 
@@ -172,23 +176,27 @@ def _shade(face_at: npt.NDArray[np.int64], screen: FloatArray, faces: npt.NDArra
            side: int) -> npt.NDArray[np.uint8]:
     """Light each triangle's corners, then spread the light across it (Gouraud): a plane per triangle, so a
     pixel costs three multiply-adds whatever the mesh."""
+    flat = face_at.reshape(-1)
+    pixels = np.flatnonzero(flat >= 0)
+    shown = np.zeros(len(faces), dtype=bool)
+    shown[flat[pixels]] = True
+    seen = np.flatnonzero(shown)  # only the triangles that show are lit
+    slot = np.cumsum(shown) - 1
     key = forward + 0.6 * up - 0.5 * right
     fill = forward - 0.3 * up + 0.7 * right
     # Two-sided: a corner's normal is turned to the side of its triangle that faces the camera.
-    facing = np.sign(np.einsum("fij,j->f", corner_normals, forward))
-    normals = corner_normals * np.where(facing < 0, -1.0, 1.0)[:, None, None]
+    normals = corner_normals[seen]
+    normals *= np.where(np.einsum("fij,j->f", normals, forward) < 0, -1.0, 1.0)[:, None, None]
     light = (0.75 * np.clip(normals @ (key / np.linalg.norm(key)), 0, 1)
-             + 0.25 * np.clip(normals @ (fill / np.linalg.norm(fill)), 0, 1) + 0.18)  # (F, 3)
-    corners = screen[faces]
+             + 0.25 * np.clip(normals @ (fill / np.linalg.norm(fill)), 0, 1) + 0.18)  # (seen, 3)
+    corners = screen[faces[seen]]
     planes = _depth_planes(corners, light, _edge(corners[:, 0], corners[:, 1], corners[:, 2]))
     # Light 0 … 1.25 in 255 steps, and one more entry for the background: a palette lookup makes the pixels.
     palette = np.vstack([np.outer(np.linspace(0.0, 1.25, 255), _CLAY), _BACKGROUND])
     palette = np.asarray(np.clip(palette * 255 + 0.5, 0, 255), dtype=np.uint8)
     index = np.full(side * side, 255, dtype=np.uint8)
-    flat = face_at.reshape(-1)
-    pixels = np.flatnonzero(flat >= 0)
     if len(pixels):
-        plane = planes[flat[pixels]]
+        plane = planes[slot[flat[pixels]]]
         value = plane[:, 0] * (pixels % side + 0.5) + plane[:, 1] * (pixels // side + 0.5) + plane[:, 2]
         index[pixels] = np.clip(value * (254 / 1.25) + 0.5, 0, 254).astype(np.uint8)
     return palette[index].reshape(side, side, 3)
