@@ -79,6 +79,7 @@ def inspect_av(path: Path, limits: MediaLimits) -> MediaFacts:
                                                     f"of {_clock(limits.max_duration_s)}; split it into parts.")
         technical: dict[str, Any] = {"duration_s": round(duration, 3)}
         if video is not None:
+            _check_frame_size(video, limits)
             rate = video.average_rate or video.guessed_rate or video.base_rate
             technical |= {"video_codec": video.codec_context.codec.canonical_name, "width": video.codec_context.width,
                           "height": video.codec_context.height, "frame_rate": round(float(rate), 3) if rate else None}
@@ -169,6 +170,17 @@ def _check_extension(path: Path, label: str) -> None:
         raise MediaRejected(ErrorCode.EXTENSION_MISMATCH,
                             f"'{path.name}' is named as {suffix[1:].upper()} but it is a {label} file; rename it "
                             f"to .{label.lower()} or upload the right file.")
+
+
+def _check_frame_size(video: av.VideoStream, limits: MediaLimits) -> None:
+    """A frame over the pixel limit is refused from the header: decoding even one would take that memory."""
+    width, height = video.codec_context.width, video.codec_context.height
+    if width * height > limits.max_pixels:
+        raise MediaRejected(ErrorCode.DECOMPRESSION_BOMB,
+                            f"The video's frames are {width:,} × {height:,} = {width * height:,} pixels, more than "
+                            f"the limit of {limits.max_pixels:,}; export it at a lower resolution.")
+    if width <= 0 or height <= 0:
+        raise _damaged("its video stream has no frame size")
 
 
 def _duration(container: av.container.InputContainer) -> float:

@@ -63,6 +63,7 @@ def render_video(rec: Recording, out_dir: Path, params: DeriveParams) -> Derived
     wanted = sorted([*times, _POSTER_AT * rec.duration_s])
     shots: dict[float, tuple[float, Image.Image]] = {}
     display = _display_size(rec.video)
+    shot_size = derivative_size(display, params.preview_px)  # an 8K frame kept whole would be 100 MB of RGB
     last: tuple[float, av.VideoFrame] | None = None
     target = out_dir / "rendition.mp4"
     with _Rendition(target, rec, params, display) as rendition:
@@ -70,14 +71,14 @@ def render_video(rec: Recording, out_dir: Path, params: DeriveParams) -> Derived
             at = (frame.time or 0.0) - rec.start_s
             if isinstance(frame, av.VideoFrame):
                 while wanted and at >= wanted[0] - 0.5 / rendition.fps:
-                    shots[wanted.pop(0)] = at, _picture(frame, display)
+                    shots[wanted.pop(0)] = at, _picture(frame, shot_size)
                 last = at, frame
                 rendition.add_video(frame, at)
             else:
                 rendition.add_audio(frame, at)
     for moment in wanted:  # the header promised more than the stream held: the last frame stands in
         if last is not None:
-            shots[moment] = last[0], _picture(last[1], display)
+            shots[moment] = last[0], _picture(last[1], shot_size)
     keyframes = [shots[t] for t in times if t in shots]
     surrogates = []
     for index, (at, image) in enumerate(keyframes):
@@ -242,9 +243,11 @@ def _display_size(stream: av.VideoStream) -> tuple[int, int]:
     return width, height
 
 
-def _picture(frame: av.VideoFrame, display: tuple[int, int]) -> Image.Image:
-    image: Image.Image = frame.to_image()  # type: ignore[no-untyped-call]
-    return image if image.size == display else image.resize(display, Image.Resampling.LANCZOS)
+def _picture(frame: av.VideoFrame, size: tuple[int, int]) -> Image.Image:
+    """The frame as RGB at its display aspect, scaled by swscale (area-averaging) while converting."""
+    rgb = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
+    image: Image.Image = rgb.to_image()  # type: ignore[no-untyped-call]
+    return image
 
 
 def _poster(at_tenth: tuple[float, Image.Image] | None, keyframes: list[tuple[float, Image.Image]]) -> Image.Image:

@@ -168,6 +168,12 @@ def test_recording_over_the_duration_limit_is_refused(media: Path) -> None:
     assert "split it" in error.message
 
 
+def test_video_whose_frames_are_over_the_pixel_limit_is_refused(media: Path) -> None:
+    error = rejected(media / "clip.mp4", replace(LIMITS, max_pixels=320 * 180 - 1))
+
+    assert error.reason is ErrorCode.DECOMPRESSION_BOMB and "320 × 180" in error.message
+
+
 def test_recording_with_no_samples_has_zero_duration(tmp_path: Path) -> None:
     error = rejected(files.zero_duration(tmp_path / "stopped.wav"))
 
