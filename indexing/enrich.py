@@ -36,6 +36,7 @@ from indexing.encoders import Encoder, image_encoder, text_encoder
 from indexing.encoders.base import info
 from indexing.labels import apply_decisions, decisions_for
 from indexing.ocr import OcrEngine, ocr_engine
+from indexing.pages import EMBEDDED_CHARS, page_text, read_pages
 from indexing.period_labels import is_dated
 from indexing.periods import period_record
 from indexing.terms import default_analyzer
@@ -69,14 +70,15 @@ def derive(asset: AssetRecord) -> AssetRecord:
 def search_terms(asset: AssetRecord) -> SearchTerms:
     analyzer = default_analyzer()
     titles = [getattr(asset, name) for name in TITLE_FIELDS]
-    texts = [getattr(asset, name) for name in TERM_TEXT_FIELDS] + list(asset.materials)
-    keys = [k for t in titles if (k := analyzer.title_key(t))]
+    texts = [getattr(asset, name) for name in TERM_TEXT_FIELDS] + list(asset.materials) + [page_text(asset)]
+    keys = [k for t in titles for k in (analyzer.title_key(t), analyzer.literal_key(t)) if k]
     return SearchTerms(title=analyzer.field(*titles), text=analyzer.field(*texts), title_keys=list(dict.fromkeys(keys)))
 
 
 def embedding_text(asset: AssetRecord) -> str:
     parts = [getattr(asset, name) for name in TEXT_FIELDS]
     parts.append(" ".join(asset.materials))
+    parts.append(page_text(asset, EMBEDDED_CHARS))
     return "\n".join(p for p in parts if p)
 
 
@@ -133,7 +135,7 @@ class Enricher:
         return self._ocr
 
     def enrich(self, assets: Sequence[AssetRecord]) -> list[AssetRecord]:
-        assets = [derive(a) for a in assets]
+        assets = [derive(self._read_pages(a)) for a in assets]
         if not assets:
             return []
         text_info, image_info = self.encoders["text"], self.encoders["image"]
@@ -209,6 +211,17 @@ class Enricher:
         labels = asset.ai.labels if asset.ai else []
         return any(label.kind is LabelKind.CATEGORY and label.id in wanted and label.confidence >= OCR_MIN_CONFIDENCE
                    for label in labels)
+
+    def _read_pages(self, asset: AssetRecord) -> AssetRecord:
+        """OCR of the document pages that have no text layer (indexing/pages.py), before the text is analysed."""
+        if not self.use_ocr or self.s3 is None or not any(im.page is not None and im.text is None
+                                                            for im in asset.images):
+            return asset
+        if (engine := self.ocr()) is None:
+            return asset
+        s3, bucket = self.s3, self.settings.s3.bucket_assets
+        return read_pages(asset, engine, lambda key: _load_image(s3, bucket, key), self.settings.models.ocr_max_pages,
+                          self.timed)
 
     def _read_text(self, asset: AssetRecord) -> AssetRecord:
         ai = asset.ai

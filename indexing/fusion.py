@@ -16,9 +16,10 @@ dev sets of tests/bench/quality.py (tests/bench/fusion_tuning.py):
   nothing similar enough and the answer is empty (nonsense, or nothing like it in the collection);
 - the **floor**, per result: once a query passes the gate, results down to the floor are returned.
 A gate above the floor keeps recall for queries with a clear answer and still turns nonsense away;
-`total` counts what is returned. (A gate on the best cosine alone, apart from the weights, was
-measured too and lost recall: cross-lingual matches score cosines of 0.4–0.6, as nonsense does
-against short records.)
+`total` counts what is returned. Equal scores go to the record whose title is the query as written (the
+keyword leg's `literal_title` clause: "Blank" before "[blank]", which match alike after normalisation).
+(A gate on the best cosine alone, apart from the weights, was measured too and lost recall: cross-lingual
+matches score cosines of 0.4–0.6, as nonsense does against short records.)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from indexing.query import EXACT_TITLE, EXACT_TITLE_BOOST
+from indexing.query import EXACT_TITLE, EXACT_TITLE_BOOST, LITERAL_TITLE
 
 COSINE_LEGS = frozenset({"title", "text", "image"})
 BM25_LEGS = frozenset({"keyword", "bridge"})
@@ -73,7 +74,8 @@ def fuse(legs: Mapping[str, Sequence[LegHit]], weights: Mapping[str, float], flo
         for leg, v in values.items():
             item.values[leg] = v.get(item.asset_id, missing[leg])
         item.score = round(sum(weights.get(leg, 0.0) * v for leg, v in item.values.items()), 6)
-    ranked = sorted(fused.values(), key=lambda f: (-f.score, f.asset_id))
+    literal = {h.asset_id for h in legs.get("keyword", ()) if LITERAL_TITLE in h.matched}
+    ranked = sorted(fused.values(), key=lambda f: (-f.score, f.asset_id not in literal, f.asset_id))
     if not ranked or ranked[0].score < (floor if gate is None else gate):
         return []
     return [f for f in ranked if f.score >= floor]

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from indexing.bridge import Bridge, default_bridge
 from indexing.periods import normalise
 from indexing.terms import CJK, Analyzer, default_analyzer
+from schemas.media import MediaType
 from schemas.periods import load_periods
 
 RRF_K = 60  # the constant of reciprocal-rank fusion (Cormack et al. 2009)
@@ -36,6 +37,9 @@ SERVER_ANALYSED_BOOST = 0.5
 # can tell the bonus from BM25's own score (services/search.py).
 EXACT_TITLE = "exact_title"
 EXACT_TITLE_BOOST = 100.0
+# Of several exact matches, the one whose title is the query as written ("Blank", not "[blank]") goes first: a
+# named clause that adds nothing to the score, only breaks the tie (indexing/fusion.py).
+LITERAL_TITLE = "literal_title"
 # Fields the translated query of the bridge leg is matched in: the analysed fields, and for Chinese words also the
 # server's bigram fields as phrases (船 finds 帆船, which jieba keeps as one word).
 BRIDGE_PHRASE_FIELDS = ["title_zh^3", "original_title^2", "description_zh"]
@@ -43,7 +47,7 @@ HIGHLIGHT_FIELDS = ["title_zh", "title_en", "description_zh", "description_en", 
 # Facets: name → field. Counts come from the same filtered query as the hits.
 FACETS = {"category": "category_ids", "material": "material_ids", "institution": "institution", "region": "region",
           "department": "department", "licence": "licence.code", "reusable": "licence.reusable",
-          "has_image": "has_image", "period": "period_norm.period_id"}
+          "has_image": "has_image", "period": "period_norm.period_id", "media_type": "media_types"}
 
 
 class Mode(StrEnum):
@@ -69,14 +73,20 @@ class Filters(BaseModel):
     licence: list[str] = Field(default_factory=list, description="Licence codes (CC0, CC-BY-4.0, InC…).")
     reusable: bool | None = Field(None, description="Only openly reusable licences (CC0, PDM, NoC-*, BY, BY-SA).")
     has_image: bool | None = None
+    media_type: list[MediaType] = Field(default_factory=list, description="Kinds of media held: image, document, "
+                                                                          "audio, video, model.")
     year_from: int | None = Field(None, description="Overlap with a year range: negative years are BCE.")
     year_to: int | None = None
+    duration_from: float | None = Field(None, description="Audio or video at least this long, seconds.")
+    duration_to: float | None = Field(None, description="… at most this long.")
+    pages_from: int | None = Field(None, description="Documents of at least this many pages.")
+    pages_to: int | None = Field(None, description="… at most this many.")
 
     def clauses(self) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for name, path in (("category", "category_ids"), ("material", "material_ids"),
                            ("institution", "institution"), ("region", "region"), ("department", "department"),
-                           ("licence", "licence.code")):
+                           ("licence", "licence.code"), ("media_type", "media_types")):
             if values := getattr(self, name):
                 out.append({"terms": {path: values}})
         if self.reusable is not None:
@@ -86,6 +96,10 @@ class Filters(BaseModel):
         if self.year_from is not None or self.year_to is not None:
             years = {k: v for k, v in (("gte", self.year_from), ("lte", self.year_to)) if v is not None}
             out.append({"range": {"period_norm.years": years | {"relation": "intersects"}}})
+        for path, low, high in (("duration_s", self.duration_from, self.duration_to),
+                                ("page_count", self.pages_from, self.pages_to)):
+            if low is not None or high is not None:
+                out.append({"range": {path: {k: v for k, v in (("gte", low), ("lte", high)) if v is not None}}})
         return out
 
     def is_empty(self) -> bool:
@@ -113,6 +127,27 @@ def text_match(q: str, analyzer: Analyzer | None = None) -> dict[str, Any]:
     return {"bool": {"should": legs, "minimum_should_match": 1}}
 
 
+# The pages of a document that match the query, at most PAGE_HITS_SIZE per hit, with a fragment each: a clause
+# that adds nothing to the score, only names the pages (`inner_hits`) so that a hit can say where it matched.
+PAGE_HITS = "pages"
+PAGE_HITS_SIZE = 3
+
+
+def page_hits(q: str) -> dict[str, Any]:
+    return {"nested": {"path": "images", "score_mode": "max", "boost": 0.0, "ignore_unmapped": True,
+                       "query": {"match": {"images.text": {"query": q, "minimum_should_match": MINIMUM_SHOULD_MATCH}}},
+                       "inner_hits": {"name": PAGE_HITS, "size": PAGE_HITS_SIZE, "_source": ["images.page"],
+                                      "highlight": {"fields": {"images.text": {"number_of_fragments": 1,
+                                                                               "fragment_size": 160}}}}}}
+
+
+def pages_of(hit: dict[str, Any]) -> list[dict[str, Any]]:
+    """The matching pages of a search hit: [{"page": 3, "fragment": "…<em>…</em>…"}], best first."""
+    inner = hit.get("inner_hits", {}).get(PAGE_HITS, {}).get("hits", {}).get("hits", [])
+    return [{"page": page, "fragment": (h.get("highlight", {}).get("images.text") or [None])[0]}
+            for h in inner if (page := h.get("_source", {}).get("page")) is not None]
+
+
 def exact_title(q: str, analyzer: Analyzer | None = None) -> dict[str, Any] | None:
     key = (analyzer or default_analyzer()).title_key(q)
     return {"term": {"terms.title_keys": {"value": key, "boost": EXACT_TITLE_BOOST, "_name": EXACT_TITLE}}} \
@@ -125,6 +160,9 @@ def keyword_query(q: str | None, filters: Filters, visibility: dict[str, Any] | 
                             "filter": filter_clause(filters, visibility)}
     if q and (exact := exact_title(q, analyzer)):
         body["should"] = [exact]
+        if literal := (analyzer or default_analyzer()).literal_key(q):
+            body["should"].append({"term": {"terms.title_keys": {"value": literal, "boost": 0.0,
+                                                                 "_name": LITERAL_TITLE}}})
     return {"bool": body}
 
 

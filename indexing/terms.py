@@ -132,6 +132,12 @@ class Analyzer:
         key = PUNCT.sub("", self.fold(title).lower())
         return key or None
 
+    def literal_key(self, title: str | None) -> str | None:
+        """A title as written (folded, lowercased, runs of spaces as one), `=`-prefixed so that it never equals a
+        `title_key`: it tells a literal match ("Blank") from a match after normalisation ("[blank]")."""
+        key = " ".join(self.fold(title).lower().split()) if title else ""
+        return f"={key}" if key else None
+
 
 _shared_lock = threading.Lock()
 _shared: dict[Path | None, Analyzer] = {}

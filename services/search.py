@@ -44,6 +44,8 @@ from indexing.query import (
     facet_counts,
     keyword_query,
     knn_clause,
+    page_hits,
+    pages_of,
 )
 from indexing.query_sense import gate as query_gate
 from indexing.source import record_source
@@ -191,6 +193,7 @@ class Searcher:
                                 "_source": record_source(), "track_total_hits": True, **self._target(state)}
         if highlight and query.q:
             body["highlight"] = HIGHLIGHT
+            body_query["bool"].setdefault("should", []).append(page_hits(query.q))
         if after is not None:
             body["search_after"] = after
         return body
@@ -247,7 +250,7 @@ class Searcher:
     def _hydrate(self, query: Query, state: Cursor, ids: list[str], visibility: dict[str, Any] | None
                  ) -> dict[str, Any]:
         """The search body of the records of one page, with keyword highlights, by id."""
-        should = keyword_query(query.q, Filters(), None)["bool"]["must"] if query.q else []
+        should = [*keyword_query(query.q, Filters(), None)["bool"]["must"], page_hits(query.q)] if query.q else []
         body = {"bool": {"filter": [{"ids": {"values": ids}}, *([visibility] if visibility else [])],
                          "should": should}}
         return {"query": body, "size": len(ids), "_source": record_source(), **self._target(state),
@@ -360,4 +363,5 @@ class Searcher:
     @staticmethod
     def _hit(hit: dict[str, Any], ranks: dict[str, int | None] | None, score: float | None = None) -> dict[str, Any]:
         return {"asset_id": hit["_id"], "score": score if score is not None else hit.get("_score"),
-                "ranks": ranks or {}, "highlight": hit.get("highlight", {}), "record": hit.get("_source", {})}
+                "ranks": ranks or {}, "highlight": hit.get("highlight", {}), "pages": pages_of(hit),
+                "record": hit.get("_source", {})}

@@ -240,6 +240,8 @@ class ModelSettings(BaseModel):
         description="Taxonomy ids (schemas/taxonomy.json) whose images are read by OCR.",
     )
     ocr_max_images: int = Field(2, description="Images per asset read by OCR (the first ones, in manifest order).")
+    ocr_max_pages: int = Field(200, description="Pages per asset read by OCR where a document has no text layer "
+                                                "(the first ones).")
     batch_size: int = Field(32, description="Items per encoder call.")
     threads: int = Field(2, description="CPU threads per model (numpy/BLAS, onnxruntime, torch).")
     device: str = Field("cpu", description="torch device for sentence-transformers models (cpu, cuda).")

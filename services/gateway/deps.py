@@ -17,6 +17,7 @@ from minio import Minio
 from indexing.query import Filters
 from schemas.access import Scope
 from schemas.asset import AssetRecord
+from schemas.media import MediaType
 from services import assets
 from services.access.db import Database
 from services.access.policy import Decision, may_see_batch
@@ -134,8 +135,14 @@ def search_filters(
     licence: Annotated[list[str], Query(description="Licence codes: CC0, CC-BY-4.0, InC…")] = [],  # noqa: B006
     reusable: Annotated[bool | None, Query(description="Only openly reusable licences.")] = None,
     has_image: bool | None = None,
+    media_type: Annotated[list[MediaType], Query(description="image, document, audio, video, model (repeat for "
+                                                             "OR).")] = [],  # noqa: B006
     year_from: Annotated[int | None, Query(description="Period overlaps from this year (negative: BCE).")] = None,
     year_to: Annotated[int | None, Query(description="… to this year.")] = None,
+    duration_from: Annotated[float | None, Query(ge=0, description="Audio or video at least this long, s.")] = None,
+    duration_to: Annotated[float | None, Query(ge=0, description="… at most this long, s.")] = None,
+    pages_from: Annotated[int | None, Query(ge=0, description="Documents of at least this many pages.")] = None,
+    pages_to: Annotated[int | None, Query(ge=0, description="… at most this many pages.")] = None,
 ) -> Filters:
     """The filters every search route takes, as query parameters."""
     if year_from is not None and year_to is not None and year_from > year_to:
@@ -143,7 +150,9 @@ def search_filters(
                              field="year_to")
     return Filters(category=category, material=material, institution=institution, region=region,
                    department=department,
-                   licence=licence, reusable=reusable, has_image=has_image, year_from=year_from, year_to=year_to)
+                   licence=licence, reusable=reusable, has_image=has_image, media_type=media_type,
+                   year_from=year_from, year_to=year_to, duration_from=duration_from, duration_to=duration_to,
+                   pages_from=pages_from, pages_to=pages_to)
 
 
 FiltersDep = Annotated[Filters, Depends(search_filters)]

@@ -129,11 +129,11 @@ def sniff(path: Path, name: str) -> Kind:
                             f"{_describe(frozenset({kind}))}; "
                             "rename it or upload the right file.")
     if kind is None:
-        if promised is not None and promised != {Kind.IMAGE}:
-            raise MediaRejected(ErrorCode.TRUNCATED if size else ErrorCode.EMPTY_FILE,
-                                f"'{name}' is named as {_describe(promised)} but its first bytes are not of any "
-                                "such file: it may be damaged or cut off. Upload it again.")
-        return Kind.IMAGE  # the image reader gives the precise reason (not an image, truncated, unsupported…)
+        # Bytes of no kind we know: the reader of the kind its name promises gives the precise reason (a binary STL
+        # whose header declares more triangles than it holds, a PDF cut off before its header…), else the image
+        # reader does (not an image, truncated, unsupported…).
+        others = sorted(promised - {Kind.IMAGE}) if promised else []
+        return Kind(others[0]) if len(others) == 1 and Kind.IMAGE not in (promised or ()) else Kind.IMAGE
     return kind
 
 

@@ -75,7 +75,7 @@ def _store_row(ctx: IngestContext, batch: BatchRecord, item: dict[str, Any]) -> 
     errors: list[RowError] = []
     with tempfile.TemporaryDirectory() as tmp:
         for ref in record.media:
-            local = Path(tmp) / "original"
+            local = Path(tmp) / f"original{Path(ref.path).suffix.lower()}"  # readers may look at the suffix
             key = BatchKeys(batch_id).staged(ref.path)
             staged = stat(ctx.s3, s3.bucket_staging, key)
             size = staged.size or 0 if staged else 0

@@ -39,10 +39,17 @@ from services.settings import Settings
 router = APIRouter(prefix="/v1", tags=["search"], dependencies=[Depends(require(Scope.SEARCH))])
 
 
+class PageHit(BaseModel):
+    page: int = Field(description="Page number, from 1 (images[].page).")
+    fragment: str | None = Field(description="The matching text of that page, <em>-marked.")
+
+
 class Hit(Credited):
     score: float | None = Field(description="BM25, cosine or fused (RRF) score, by mode.")
     ranks: dict[str, int | None] = Field(description="Rank in each leg a hybrid result came from.")
     highlight: dict[str, list[str]] = Field(description="Matching fragments, <em>-marked, per field.")
+    pages: list[PageHit] = Field(default_factory=list, description="Pages of its documents where the words are, "
+                                                                   "best first (at most 3).")
 
 
 class Bucket(BaseModel):

@@ -61,7 +61,9 @@ def _older(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _hits(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{"asset_id": r["asset_id"], "score": 0.5 + n / 10, "ranks": {"keyword": n + 1, "text": None},
-             "highlight": {"title_zh": ["<em>青花</em>瓷瓶"]}, "record": r} for n, r in enumerate(records)]
+             "highlight": {"title_zh": ["<em>青花</em>瓷瓶"]},
+             "pages": [{"page": 2, "fragment": "<em>青花</em>瓷瓶图录"}] if n % 2 else [], "record": r}
+            for n, r in enumerate(records)]
 
 
 def _through_the_models(settings: Settings, principal: Principal, records: list[dict[str, Any]]) -> Any:

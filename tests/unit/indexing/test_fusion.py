@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from indexing.fusion import LegHit, fuse, leg_values
-from indexing.query import EXACT_TITLE, EXACT_TITLE_BOOST
+from indexing.query import EXACT_TITLE, EXACT_TITLE_BOOST, LITERAL_TITLE, Filters, keyword_query
+from indexing.terms import default_analyzer
 
 WEIGHTS = {"title": 0.5, "text": 0.5, "keyword": 0.6, "bridge": 0.3, "exact": 1.0}
 
@@ -40,3 +41,19 @@ def test_below_the_gate_nothing_above_it_down_to_the_floor() -> None:
     assert [f.asset_id for f in fuse(legs, WEIGHTS, floor=0.1, gate=0.5)] == ["a", "b"]
     assert [f.asset_id for f in fuse(legs, WEIGHTS, floor=0.5, gate=0.5)] == ["a"]
     assert fuse({}, WEIGHTS, floor=0.0) == []
+
+
+def test_of_equal_scores_the_title_as_written_goes_first() -> None:
+    # "[blank]" (a) and "Blank" (z) match the query "Blank" alike after normalisation, and on every other leg
+    hits = [LegHit(i, 101.0, (EXACT_TITLE, *extra)) for i, extra in (("a", ()), ("z", (LITERAL_TITLE,)))]
+    ranked = fuse({"keyword": hits, "title": [LegHit("a", 0.9), LegHit("z", 0.9)]}, WEIGHTS, floor=0.0)
+    assert [f.asset_id for f in ranked] == ["z", "a"] and ranked[0].score == ranked[1].score
+
+
+def test_the_literal_key_tells_a_title_as_written_from_its_normalised_key() -> None:
+    analyzer = default_analyzer()
+    assert analyzer.title_key("[blank]") == analyzer.title_key("Blank")
+    assert analyzer.literal_key("[blank]") != analyzer.literal_key("Blank") == analyzer.literal_key("  blank ")
+    assert analyzer.literal_key("Blank") != analyzer.title_key("Blank")
+    clauses = keyword_query("Blank", Filters(), None)["bool"]["should"]
+    assert [c["term"]["terms.title_keys"]["_name"] for c in clauses] == [EXACT_TITLE, LITERAL_TITLE]
