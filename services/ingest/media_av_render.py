@@ -112,7 +112,7 @@ def render_audio(rec: Recording, out_dir: Path, params: DeriveParams) -> Derived
                     envelope.add(samples.to_ndarray()[0])
                 rendition.add_audio(frame, (frame.time or 0.0) - rec.start_s)
     waveform = out_dir / "waveform.png"
-    envelope.draw(params.waveform_size[1]).save(waveform, "PNG", optimize=True)
+    envelope.draw(params.waveform_size[1]).save(waveform, "PNG")
     width, height = params.waveform_size
     return Derived(files=[DerivedFile("waveform", waveform, "image/png", Tier.THUMBNAIL, width, height),
                           DerivedFile("rendition", target, "audio/mp4", Tier.PREVIEW)])
@@ -211,14 +211,20 @@ class _Envelope:
         self.seen = 0
 
     def add(self, samples: np.ndarray) -> None:
-        if not samples.size:
+        count = samples.size
+        if not count:
             return
-        column = np.minimum((self.seen + np.arange(samples.size)) * self.columns // self.total, self.columns - 1)
-        self.seen += samples.size
-        starts = np.flatnonzero(np.diff(column, prepend=-1))  # columns only grow, so each is one run of samples
-        where = column[starts]
-        self.low[where] = np.minimum(self.low[where], np.minimum.reduceat(samples, starts))
-        self.high[where] = np.maximum(self.high[where], np.maximum.reduceat(samples, starts))
+        first = min(self.seen * self.columns // self.total, self.columns - 1)
+        last = min((self.seen + count - 1) * self.columns // self.total, self.columns - 1)
+        columns = np.arange(first, last + 1)
+        # sample s falls in column floor(s * columns / total): column c starts at ceil(c * total / columns)
+        starts = np.clip(-(-columns * self.total // self.columns) - self.seen, 0, count - 1)
+        starts[0] = 0
+        keep = np.flatnonzero(np.diff(starts, append=count))  # fewer samples than columns: a sample's is the last
+        columns, starts = columns[keep], starts[keep]
+        self.seen += count
+        self.low[columns] = np.minimum(self.low[columns], np.minimum.reduceat(samples, starts))
+        self.high[columns] = np.maximum(self.high[columns], np.maximum.reduceat(samples, starts))
 
     def draw(self, height: int) -> Image.Image:
         """A bar per column from its lowest to its highest sample, scaled to the loudest peak (silence: a line)."""

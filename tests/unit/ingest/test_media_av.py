@@ -443,3 +443,21 @@ def test_calls_in_parallel_threads_each_open_their_own_containers(media: Path, t
         counts = list(pool.map(derive, names))
 
     assert counts == [3, 3, 2, 2]
+
+
+@pytest.mark.parametrize(("total", "columns", "chunks"), [(100_000, 1600, [4608] * 21 + [3232]),
+                                                          (1000, 1600, [300, 300, 400]),  # fewer samples than columns
+                                                          (90_000, 1600, [4608] * 19 + [8000])])  # more than promised
+def test_streamed_envelope_equals_the_envelope_of_all_samples(total: int, columns: int, chunks: list[int]) -> None:
+    from services.ingest.media_av_render import _Envelope
+
+    samples = np.random.default_rng(0).normal(size=sum(chunks)).astype(np.float32)
+    envelope = _Envelope(columns, total)
+    for start, stop in itertools.pairwise(np.cumsum([0, *chunks])):
+        envelope.add(samples[start:stop])
+
+    column = np.minimum(np.arange(samples.size) * columns // total, columns - 1)
+    low, high = np.zeros(columns, np.float32), np.zeros(columns, np.float32)
+    np.minimum.at(low, column, samples)
+    np.maximum.at(high, column, samples)
+    assert np.array_equal(envelope.low, low) and np.array_equal(envelope.high, high)
