@@ -46,13 +46,14 @@ _Z_UP_TO_Y_UP = np.array([[1.0, 0, 0, 0], [0, 0, 1.0, 0], [0, -1.0, 0, 0], [0, 0
 
 
 def inspect_model(path: Path, limits: MediaLimits) -> MediaFacts:
+    """Accept the model (what its header declares first, then the loaded mesh) or raise MediaRejected."""
     size_bytes = path.stat().st_size
     if size_bytes == 0:
         raise MediaRejected(ErrorCode.EMPTY_FILE, "The file is empty (0 bytes); it may not have finished uploading.")
     if size_bytes > limits.max_bytes:
         raise MediaRejected(ErrorCode.TOO_LARGE, f"The 3D model is {size_bytes:,} bytes, larger than the limit of "
                                                  f"{limits.max_bytes:,} bytes per file; upload a lighter version "
-                                                 "(fewer triangles, or a compressed GLB).")
+                                                 "(fewer triangles, smaller textures).")
     fmt = _model_format(path)
     declared = _declared_counts(path, fmt)
     _check_faces(declared.faces, limits.max_faces, "declares")
@@ -124,8 +125,8 @@ def _check_faces(faces: int, max_faces: int, verb: str) -> None:
 
 
 def _no_triangles(declared: Declared) -> MediaRejected:
-    points = f" It has {declared.vertices:,} points:" if declared.vertices else ""
-    return MediaRejected(ErrorCode.EMPTY_FILE, f"The 3D model has no triangles.{points} point clouds and line "
+    points = f", only {declared.vertices:,} points" if declared.vertices else ""
+    return MediaRejected(ErrorCode.EMPTY_FILE, f"The 3D model has no triangles{points}. Point clouds and line "
                                                "drawings are not accepted; export a surface mesh.")
 
 
@@ -134,6 +135,7 @@ def _no_triangles(declared: Declared) -> MediaRejected:
 _EXTENSIONS = {".glb": "GLB", ".gltf": "GLTF", ".obj": "OBJ", ".ply": "PLY", ".stl": "STL"}
 _HEAD_BYTES = 4096
 _BLOCK_BYTES = 1 << 20
+_UNREADABLE_EXTENSIONS = frozenset({"KHR_draco_mesh_compression", "EXT_meshopt_compression"})  # trimesh reads neither
 _MAX_HEADER_BYTES = 64 * 1024  # a PLY header; glTF JSON is read whole, within max_bytes
 _PLY_TYPES = {name: struct.calcsize(code) for names, code in (
     (("char", "int8", "uchar", "uint8"), "b"), (("short", "int16", "ushort", "uint16"), "h"),
@@ -302,6 +304,11 @@ def _gltf_counts(document: dict[str, Any], fmt: str, binary: int) -> Declared:
                 raise MediaRejected(ErrorCode.UNSUPPORTED_FORMAT,
                                     f"The {fmt} file refers to a separate texture '{image['uri']}', which cannot be "
                                     "read from one upload. Export the model as a single .glb and upload that.")
+        unreadable = set(document.get("extensionsRequired", [])) & _UNREADABLE_EXTENSIONS
+        if unreadable:
+            raise MediaRejected(ErrorCode.UNSUPPORTED_FORMAT,
+                                f"The {fmt} file's meshes are compressed ({', '.join(sorted(unreadable))}), which we "
+                                "cannot read yet; export it again without mesh compression.")
         accessors = document.get("accessors", [])
         per_mesh = []
         for mesh in document.get("meshes", []):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import time
 import tracemalloc
@@ -269,6 +270,17 @@ def test_gltf_with_a_separate_buffer_file_asks_for_a_glb(tmp_path: Path) -> None
 
     assert error.reason == ErrorCode.UNSUPPORTED_FORMAT
     assert ".bin" in error.message and ".glb" in error.message
+
+
+def test_draco_compressed_gltf_is_refused_as_unreadable_rather_than_damaged(tmp_path: Path) -> None:
+    path = vessel_file(tmp_path, "gltf")
+    document = json.loads(path.read_bytes())
+    document["extensionsUsed"] = document["extensionsRequired"] = ["KHR_draco_mesh_compression"]
+    path.write_text(json.dumps(document))
+
+    error = rejection(path)
+
+    assert error.reason == ErrorCode.UNSUPPORTED_FORMAT and "KHR_draco_mesh_compression" in error.message
 
 
 def test_glb_of_gltf_1_is_refused(tmp_path: Path) -> None:
