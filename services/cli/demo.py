@@ -27,7 +27,7 @@ from services.uploader import STATE_FILE, Uploader, UploadError, check_folder
 @dataclass(frozen=True)
 class DemoInstitution:
     id: str
-    sample: str
+    samples: tuple[str, ...]  # folders of samples/, ingested in this order
     name_zh: str
     name_en: str
     region: tuple[str, str, str]  # code, zh, en
@@ -35,13 +35,13 @@ class DemoInstitution:
 
 
 INSTITUTIONS = (
-    DemoInstitution("wenyuan-demo", "bilingual", "文渊示范博物馆", "Wenyuan Demonstration Museum",
+    DemoInstitution("wenyuan-demo", ("bilingual", "media"), "文渊示范博物馆", "Wenyuan Demonstration Museum",
                     ("CN-BJ", "北京市", "Beijing"),
                     (("ceramics", "陶瓷部", "Ceramics"), ("crafts", "工艺部", "Decorative Arts"),
                      ("painting", "书画部", "Painting and Calligraphy"), ("bronzes", "青铜器部", "Bronzes"),
                      ("coins", "钱币部", "Coins"), ("sculpture", "雕塑部", "Sculpture"),
                      ("rare-books", "古籍部", "Rare Books"), ("archaeology", "考古部", "Archaeology"))),
-    DemoInstitution("tate", "tate", "泰特美术馆", "Tate", ("GB-LND", "伦敦", "London")),
+    DemoInstitution("tate", ("tate",), "泰特美术馆", "Tate", ("GB-LND", "伦敦", "London")),
 )
 
 
@@ -116,23 +116,23 @@ def demo(skip_ingest: bool = typer.Option(False, help="Only print where the stac
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     if not skip_ingest:
-        from samples import SAMPLES_DIR
-        from samples.images import build_batch
+        from samples import SAMPLES_DIR, build_sample
 
         for inst in INSTITUTIONS:
             uploader = Uploader(settings.gateway.public_url, keys[inst.id]["curator"])
             try:
-                folder = SAMPLES_DIR / inst.sample / "batch"
-                listed, drawn = build_batch(folder)
-                console.rule(f"sample batch {inst.sample}: {listed} images ({drawn} drawn now), institution {inst.id}")
-                check = check_folder(folder)
-                _print_local_check(folder, check)
-                batch_id = _send(uploader, folder, inst.id, check, None)
-                batch = _follow(uploader, batch_id)
-                (folder / STATE_FILE).unlink(missing_ok=True)
-                _print_outcome(uploader, batch)
-                if batch["state"] != "succeeded":
-                    raise typer.Exit(1)
+                for sample in inst.samples:
+                    folder = SAMPLES_DIR / sample / "batch"
+                    listed, made = build_sample(folder)
+                    console.rule(f"sample batch {sample}: {listed} files ({made} made now), institution {inst.id}")
+                    check = check_folder(folder)
+                    _print_local_check(folder, check)
+                    batch_id = _send(uploader, folder, inst.id, check, None)
+                    batch = _follow(uploader, batch_id)
+                    (folder / STATE_FILE).unlink(missing_ok=True)
+                    _print_outcome(uploader, batch)
+                    if batch["state"] != "succeeded":
+                        raise typer.Exit(1)
             except UploadError as exc:
                 console.print(f"[red]{exc}[/red]")
                 raise typer.Exit(2) from exc

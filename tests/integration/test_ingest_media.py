@@ -22,6 +22,7 @@ from minio import Minio
 
 from schemas.access import Role
 from services.access.db import Database
+from services.ingest.model_render import render_view
 from services.settings import Settings
 from services.uploader import Uploader
 from tests.access import Member, make_institution, staff_key
@@ -213,3 +214,28 @@ def test_what_was_stored_is_content_addressed_and_the_rejected_files_kept(
     originals = {o.object_name.rsplit(".", 1)[-1] for o in s3.list_objects(
         settings.s3.bucket_assets, prefix=f"{curator.institution}/originals/", recursive=True)}
     assert {"pdf", "tif", "mp4", "webm", "wav", "glb", "stl", "obj", "jpg"} <= originals
+
+
+def test_a_picture_finds_a_video_by_its_frames_and_a_model_by_its_views(
+        ingested: tuple[dict[str, Any], list[dict[str, Any]], Member], tmp_path: Path, settings: Settings) -> None:
+    """A still of the film at a time that is no keyframe finds the film; a render of the vase from an angle no
+    stored view has (its left side, at another size) finds the vase's two models."""
+    _, _, curator = ingested
+    film = avfiles.mp4(tmp_path / "film.mp4", 2.0)  # the same pictures as the ingested film
+    with av.open(str(film)) as container:
+        frame = next(f for f in container.decode(video=0) if f.time is not None and f.time >= 1.1)
+        still = io.BytesIO()
+        frame.to_image().save(still, "JPEG", quality=90)
+    mesh = trimesh.load(str(models.vessel(tmp_path / "vase.glb", "glb")), force="mesh")
+    photo = io.BytesIO()
+    render_view(mesh, "left", 500).save(photo, "JPEG", quality=90)
+    with httpx.Client(base_url=settings.gateway.public_url, headers={"Authorization": f"Bearer {curator.key}"},
+                      timeout=60) as client:
+        def by_picture(data: bytes) -> list[str]:
+            found = client.post("/v1/search/image", params={"institution": curator.institution},
+                                files={"file": ("query.jpg", data, "image/jpeg")})
+            assert found.status_code == 200, found.text
+            return [h["record"]["object_id"] for h in found.json()["hits"]]
+
+        assert by_picture(still.getvalue())[0] == "VID-1"
+        assert set(by_picture(photo.getvalue())[:2]) == {"M3D-1", "MIX-1"}  # the same vessel, as GLB and as OBJ

@@ -241,3 +241,18 @@ def test_build_refuses_paths_outside_the_batch(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="leaves the batch"):
         images.build(tmp_path, workers=1)
     assert not (tmp_path.parent / "escape.png").exists()
+
+
+def test_the_media_sample_makes_every_file_its_manifest_lists_each_of_its_kind(tmp_path: Path) -> None:
+    from samples import media
+    from schemas.taxonomy import category_for
+    from services.ingest.media_kinds import Kind, sniff
+
+    rows = [to_row(cells) for cells in read_cells(SAMPLES / "media" / "batch" / "manifest.csv")]
+    listed = [m.path for r in rows for m in r.media]
+    assert sorted(listed) == sorted(media.MAKERS) and all(category_for(r.category) for r in rows)
+    assert media.build_batch(tmp_path) == (len(listed), len(listed))
+    assert media.build_batch(tmp_path) == (len(listed), 0)  # kept
+    kinds = {name: sniff(tmp_path / name, name) for name in listed}
+    assert set(kinds.values()) == {Kind.DOCUMENT, Kind.AV, Kind.MODEL, Kind.IMAGE}
+    assert not list(tmp_path.rglob(".partial-*"))
