@@ -1,16 +1,18 @@
 """Headless pictures of a 3D model: a small z-buffer rasteriser in numpy, shaded so the shape reads.
 
 Why not OpenGL: pyrender needs an OpenGL context (OSMesa or EGL, system libraries the deployment would have to
-install), and Chromium with model-viewer costs a browser per render. A software z-buffer needs nothing but
-numpy, gives the same pixels on every machine (tests can compare them), and is fast enough because it
-rasterises every triangle at once, not one at a time: triangles are grouped by the size of their box on the
-screen (1, 2, 4 … pixels), and each group is tested against its candidate pixels in fixed-size chunks, so the
-memory a render takes is bounded whatever the mesh (docs/BENCHMARKS.md has the measurements against pyrender).
+install) and pins a 2019 PyOpenGL; Chromium with model-viewer costs a browser per render. A software z-buffer
+needs nothing but numpy, gives the same pixels for the same input (tests compare them), and is fast enough
+because it rasterises every triangle at once, not one at a time: each (triangle, pixel row) pair gets its span
+from the edges it crosses, each span its pixels, and one `np.minimum.at` keeps the nearest triangle per pixel.
+Work and memory go in chunks of bounded size, so a render's temporaries stay bounded whatever the mesh
+(tests/bench/media_models.py measures it against pyrender).
 
 The camera is orthographic, the way museum objects are photographed with a long lens: each view looks along a
-fixed direction of a Y-up frame (`VIEWS`), framed so the object's projection fills the square with a margin.
-Shading is two-sided Lambert (scans are rarely closed or consistently wound) from a key light above and to the
-left of the camera plus a fill and an ambient term, with normals smoothed across gentle edges and kept flat
+fixed direction of a Y-up frame (`VIEWS`), framed so the object's projection fills the square with a margin,
+rendered at twice the size and reduced (smooth edges). Shading is two-sided Lambert (scans are rarely closed or
+consistently wound) from a key light above and to the left of the camera, a fill and an ambient term, lit at
+each triangle's corners and spread across it (Gouraud), with normals smoothed across gentle edges and kept flat
 across sharp ones (a cube keeps its faces, a vase its curve). Colours and textures are not drawn: a clay
 render on a light background, like a study photograph.
 """
