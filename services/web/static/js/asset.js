@@ -1,12 +1,15 @@
 // One asset: a zoomable image over the IIIF Image API (OpenSeadragon, from the project's own build),
 // the record in Chinese and English, AI labels marked as such, licence and credit line, the downloads
 // the caller's tier allows (and, for the others, the server's reason why not), similar items and the
-// same object held elsewhere.
+// same object held elsewhere. A document's pages open in the same viewer, with the page list and the page's
+// text beside it (pages.js); recordings and 3D models have their players (media.js).
 import { api, authHeaders, fetchBlob, session, showError } from "./api.js";
 import { byId, clear, h, safeHref, saveBlob } from "./dom.js";
 import { conceptName, formatNumber, formatYear, t } from "./i18n.js";
 import { iiifBase, iiifPicture, picture } from "./images.js";
 import { canDecide, renderLabels } from "./labels.js";
+import { fileDownloads, loadStyles, relabelMedia, renderMedia } from "./media.js";
+import { renderPages, renderPageText, viewable as inViewer } from "./pages.js";
 import { assetCard, initPage, licenceBadge, recordTitle } from "./shell.js";
 
 const TIERS = ["thumbnail", "preview", "original"];
@@ -15,7 +18,7 @@ let asset = null;
 let similar = null;
 let viewer = null;
 let info = null; // info.json of the image in the viewer
-let shown = 0; // … and its position in the record
+let shown = null; // … and its position in the record
 
 function field(key, value, valueLang) {
   if (value === null || value === undefined || value === "" || (Array.isArray(value) && !value.length)) return [];
@@ -114,11 +117,13 @@ async function download(n, tier, button) {
 function renderDownloads() {
   const list = clear(byId("downloads"));
   const images = asset.record.images;
-  if (!images.length) {
+  const files = fileDownloads(asset);
+  if (!images.length && !files.length) {
     list.append(h("li", { class: "hint" }, t("downloads.noImages")));
     return;
   }
   images.forEach((image, n) => {
+    if (image.of_media) return; // pages, keyframes and views come with their file's downloads
     for (const tier of TIERS) {
       const allowed = asset.media.some((m) => m.image === n && m.tier === tier);
       const which = images.length > 1 ? t("downloads.image", { n: n + 1 }) : "";
@@ -130,6 +135,7 @@ function renderDownloads() {
       list.append(h("li", {}, button));
     }
   });
+  list.append(...files);
 }
 
 function renderHeld() {
@@ -164,6 +170,8 @@ async function openImage(n) {
   const note = byId("viewer-note");
   const box = byId("viewer");
   for (const button of byId("images").querySelectorAll("button")) button.setAttribute("aria-pressed", String(button.dataset.n === String(n)));
+  renderPages(byId("pages"), asset.record, n, openImage);
+  renderPageText(asset.record, n);
   try {
     info = await api(`${iiifBase(asset.record.images[n])}/info.json`);
     box.hidden = false;
@@ -222,16 +230,28 @@ function viewerNote() {
 }
 
 function renderImages() {
-  const images = asset.record.images;
+  const record = asset.record;
+  const images = record.images;
+  const uploaded = images.map((image, n) => [n, image]).filter(([, image]) => !image.of_media);
   const strip = clear(byId("images"));
-  if (!images.length || asset.access.tier === "metadata") {
+  shown ??= images.findIndex((_, n) => inViewer(record, n));
+  if (shown < 0 || asset.access.tier === "metadata") {
     byId("viewer").hidden = true;
     byId("viewer-tools").hidden = true;
-    byId("viewer-note").textContent = images.length ? t("viewer.noTier", { basis: asset.access.basis }) : t("viewer.none");
+    const note = shown >= 0 ? t("viewer.noTier", { basis: asset.access.basis }) : record.media_files.length ? "" : t("viewer.none");
+    byId("viewer-note").textContent = note;
+    // Without pictures a document's pages still have their text, as the record does.
+    const textOnly = (n) => {
+      shown = n;
+      renderPages(byId("pages"), record, n, textOnly);
+      renderPageText(record, n);
+    };
+    if (shown >= 0) textOnly(shown);
+    else shown = null;
     return;
   }
-  if (images.length > 1) {
-    images.forEach((image, n) => {
+  if (uploaded.length > 1 || (uploaded.length && uploaded.length < images.filter((_, n) => inViewer(record, n)).length)) {
+    uploaded.forEach(([n, image]) => {
       strip.append(h("button", { type: "button", "data-n": String(n), "aria-pressed": String(n === shown),
         onclick: () => openImage(n) }, picture(iiifPicture(image, 120), image.label || t("viewer.imageN", { n: n + 1 }))));
     });
@@ -275,6 +295,7 @@ async function load() {
   document.title = `${recordTitle(asset.record).text} · 文渊 Wenyuan`;
   renderText();
   renderImages();
+  renderMedia(asset);
   try {
     similar = await api(`/v1/assets/${encodeURIComponent(assetId)}/similar?size=6`);
   } catch {
@@ -284,6 +305,7 @@ async function load() {
 }
 
 initPage("title.asset");
+loadStyles();
 wireViewer();
 document.addEventListener("langchange", () => {
   if (!asset) return;
@@ -291,5 +313,10 @@ document.addEventListener("langchange", () => {
   document.title = `${recordTitle(asset.record).text} · 文渊 Wenyuan`;
   if (info) viewerNote();
   else renderImages();
+  if (info && shown !== null) {
+    renderPages(byId("pages"), asset.record, shown, openImage);
+    renderPageText(asset.record, shown);
+  }
+  relabelMedia(asset);
 });
 load();
