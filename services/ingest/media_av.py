@@ -86,7 +86,9 @@ def inspect_av(path: Path, limits: MediaLimits) -> MediaFacts:
         if audio is not None:
             technical |= {"audio_codec": audio.codec_context.codec.canonical_name,
                           "sample_rate": audio.codec_context.sample_rate, "channels": audio.codec_context.channels}
-        _check_first_frames(container, [s for s in (video, audio) if s is not None])
+        rotation = _check_first_frames(container, [s for s in (video, audio) if s is not None])
+        if rotation in (90, 270):  # a phone held upright: the frames are stored on their side
+            technical["width"], technical["height"] = technical["height"], technical["width"]
         _check_tail(container, duration)
     video_mime, audio_mime, _ = _FORMATS[label]
     return MediaFacts(
@@ -102,10 +104,17 @@ def inspect_av(path: Path, limits: MediaLimits) -> MediaFacts:
 def derive_av(path: Path, facts: MediaFacts, out_dir: Path, params: DeriveParams) -> Derived:
     """The web derivatives of an accepted recording (see the module docstring), written into out_dir."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    rotation, display = 0, None
+    if facts.media_type is MediaType.VIDEO:
+        with _open(path) as probe:
+            picture = _streams(probe)[0]
+            assert picture is not None
+            rotation = _check_first_frames(probe, [picture])  # the display matrix comes with the decoded frames
+            display = _display_size(picture, rotation)
     with _open(path) as container:
         video, audio = _streams(container)
         recording = Recording(container, video, audio, float(facts.technical["duration_s"]),
-                              (container.start_time or 0) / av.time_base)
+                              (container.start_time or 0) / av.time_base, display, rotation)
         if video is not None and facts.media_type is MediaType.VIDEO:
             return render_video(recording, out_dir, params)
         return render_audio(recording, out_dir, params)
@@ -195,13 +204,20 @@ def _duration(container: av.container.InputContainer) -> float:
     return duration
 
 
-def _check_first_frames(container: av.container.InputContainer, streams: list[Any]) -> None:
-    """The first frame of each stream must decode: a header with undecodable data behind it is refused here."""
+def _check_first_frames(container: av.container.InputContainer, streams: list[Any]) -> int:
+    """The first frame of each stream must decode: a header with undecodable data behind it is refused here.
+
+    Returns how far the first video frame is to be turned counterclockwise for display (0, 90, 180 or 270).
+    """
     waiting = {s.index: s for s in streams}
+    rotation = 0
     try:
         for count, packet in enumerate(container.demux(*streams)):
-            if packet.stream.index in waiting and packet.size and packet.decode():
+            frames = packet.decode() if packet.stream.index in waiting and packet.size else []
+            if frames:
                 del waiting[packet.stream.index]
+                if isinstance(frames[0], av.VideoFrame):
+                    rotation = round(frames[0].rotation / 90) % 4 * 90
             if not waiting or count >= _FIRST_PACKETS:
                 break
     except av.error.FFmpegError as error:
@@ -209,6 +225,16 @@ def _check_first_frames(container: av.container.InputContainer, streams: list[An
     if waiting:
         kinds = " and ".join(sorted(s.type for s in waiting.values()))
         raise _damaged(f"its {kinds} data does not decode")
+    return rotation
+
+
+def _display_size(stream: av.VideoStream, rotation: int) -> tuple[int, int]:
+    """Width and height as a viewer shows the video: non-square pixels (DV) stretched, a phone's frames upright."""
+    width, height = stream.codec_context.width, stream.codec_context.height
+    aspect = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+    if aspect and aspect > 0 and aspect != 1:
+        width = max(1, round(width * aspect))
+    return (height, width) if rotation in (90, 270) else (width, height)
 
 
 def _check_tail(container: av.container.InputContainer, duration: float) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import av
 import av.container
 import av.error
+import av.filter
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
@@ -43,42 +44,48 @@ _POSTER_AT = 0.10  # of the duration: past fades and title cards, usually
 _DARK_MEAN = 20  # mean luminance (0-255) under which a frame counts as (nearly) black
 _SHEET_CELL_PX = 320
 _SHEET_GAP, _SHEET_LABEL = 6, 22
+# counterclockwise quarter turns: Pillow's transposition, ffmpeg's filters
+_TURNS = {90: Image.Transpose.ROTATE_90, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_270}
+_TURN_FILTERS: dict[int, list[tuple[str, str | None]]] = {
+    90: [("transpose", "cclock")], 180: [("hflip", None), ("vflip", None)], 270: [("transpose", "clock")]}
 _WAVE_BACKGROUND, _WAVE_COLOUR, _WAVE_AXIS = (250, 248, 244), (46, 93, 120), (200, 196, 188)
 
 
 @dataclass
 class Recording:
-    """An opened input: its streams (from media_av._streams), duration and start, seconds."""
+    """An opened input: its streams (from media_av._streams), duration and start (seconds), and for a video its
+    display size and how far its frames turn counterclockwise to stand upright (0, 90, 180, 270)."""
 
     container: av.container.InputContainer
     video: av.VideoStream | None
     audio: av.AudioStream | None
     duration_s: float
     start_s: float
+    display: tuple[int, int] | None = None
+    rotation: int = 0
 
 
 def render_video(rec: Recording, out_dir: Path, params: DeriveParams) -> Derived:
-    assert rec.video is not None
+    assert rec.video is not None and rec.display is not None
     times = [rec.duration_s * (i + 0.5) / params.keyframes for i in range(params.keyframes)]
     wanted = sorted([*times, _POSTER_AT * rec.duration_s])
     shots: dict[float, tuple[float, Image.Image]] = {}
-    display = _display_size(rec.video)
-    shot_size = derivative_size(display, params.preview_px)  # an 8K frame kept whole would be 100 MB of RGB
+    shot_size = derivative_size(rec.display, params.preview_px)  # an 8K frame kept whole would be 100 MB of RGB
     last: tuple[float, av.VideoFrame] | None = None
     target = out_dir / "rendition.mp4"
-    with _Rendition(target, rec, params, display) as rendition:
+    with _Rendition(target, rec, params) as rendition:
         for frame in _frames(rec):
             at = (frame.time or 0.0) - rec.start_s
             if isinstance(frame, av.VideoFrame):
                 while wanted and at >= wanted[0] - 0.5 / rendition.fps:
-                    shots[wanted.pop(0)] = at, _picture(frame, shot_size)
+                    shots[wanted.pop(0)] = at, _picture(frame, shot_size, rec.rotation)
                 last = at, frame
                 rendition.add_video(frame, at)
             else:
                 rendition.add_audio(frame, at)
     for moment in wanted:  # the header promised more than the stream held: the last frame stands in
         if last is not None:
-            shots[moment] = last[0], _picture(last[1], shot_size)
+            shots[moment] = last[0], _picture(last[1], shot_size, rec.rotation)
     keyframes = [shots[t] for t in times if t in shots]
     surrogates = []
     for index, (at, image) in enumerate(keyframes):
@@ -105,7 +112,7 @@ def render_audio(rec: Recording, out_dir: Path, params: DeriveParams) -> Derived
     envelope = _Envelope(params.waveform_size[0], max(1, round(rec.duration_s * rate)))
     mono = av.AudioResampler(format="flt", layout="mono", rate=rate)
     target = out_dir / "rendition.m4a"
-    with _Rendition(target, rec, params, None) as rendition:
+    with _Rendition(target, rec, params) as rendition:
         for frame in _frames(rec):
             if isinstance(frame, av.AudioFrame):
                 for samples in mono.resample(frame):
@@ -136,8 +143,11 @@ def _frames(rec: Recording) -> Iterator[av.VideoFrame | av.AudioFrame]:
 class _Rendition:
     """The web rendition being written: H.264 + AAC (video) or AAC alone, frames re-timed from zero."""
 
-    def __init__(self, path: Path, rec: Recording, params: DeriveParams, display: tuple[int, int] | None) -> None:
+    def __init__(self, path: Path, rec: Recording, params: DeriveParams) -> None:
+        display = rec.display if rec.video is not None else None
         self.out = av.open(str(path), "w", format="mp4" if display else "ipod", options={"movflags": "faststart"})
+        self.rotation = rec.rotation
+        self.graph: av.filter.Graph | None = None
         self.video_out: av.VideoStream | None = None
         self.audio_out: av.AudioStream | None = None
         self.size: tuple[int | None, int | None] = (None, None)
@@ -174,9 +184,28 @@ class _Rendition:
         if self.video_out is None or index <= self.last_index:
             return  # a frame beyond the 30 fps cap, or a duplicate timestamp
         self.last_index = index
-        scaled = frame.reformat(width=self.size[0], height=self.size[1], format="yuv420p")
+        if self.rotation:
+            scaled = self._turned(frame)
+        else:
+            scaled = frame.reformat(width=self.size[0], height=self.size[1], format="yuv420p")
         scaled.pts, scaled.time_base = index, 1 / self.fps
         self._mux(self.video_out.encode(scaled))
+
+    def _turned(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """Upright and scaled by ffmpeg's filters: the MP4 carries no display matrix, so the pixels must turn."""
+        if self.graph is None:
+            self.graph = av.filter.Graph()
+            chain = [self.graph.add_buffer(width=frame.width, height=frame.height, format=frame.format,
+                                           time_base=frame.time_base or Fraction(1, 1000))]
+            for name, argument in [*_TURN_FILTERS[self.rotation], ("scale", f"{self.size[0]}:{self.size[1]}"),
+                                   ("format", "yuv420p"), ("buffersink", None)]:
+                chain.append(self.graph.add(name, argument))
+                chain[-2].link_to(chain[-1])
+            self.graph.configure()
+        self.graph.push(frame)
+        turned = self.graph.pull()
+        assert isinstance(turned, av.VideoFrame)
+        return turned
 
     def add_audio(self, frame: av.AudioFrame, at: float) -> None:
         if self.audio_out is None or at + frame.samples / frame.sample_rate <= 0:
@@ -241,19 +270,12 @@ class _Envelope:
         return Image.fromarray(pixels)
 
 
-def _display_size(stream: av.VideoStream) -> tuple[int, int]:
-    width, height = stream.codec_context.width, stream.codec_context.height
-    aspect = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
-    if aspect and aspect > 0 and aspect != 1:
-        width = max(1, round(width * aspect))
-    return width, height
-
-
-def _picture(frame: av.VideoFrame, size: tuple[int, int]) -> Image.Image:
-    """The frame as RGB at its display aspect, scaled by swscale (area-averaging) while converting."""
-    rgb = frame.reformat(width=size[0], height=size[1], format="rgb24", interpolation="AREA")
+def _picture(frame: av.VideoFrame, size: tuple[int, int], rotation: int) -> Image.Image:
+    """The frame as upright RGB at its display size, scaled by swscale (area-averaging) while converting."""
+    stored = (size[1], size[0]) if rotation in (90, 270) else size
+    rgb = frame.reformat(width=stored[0], height=stored[1], format="rgb24", interpolation="AREA")
     image: Image.Image = rgb.to_image()  # type: ignore[no-untyped-call]
-    return image
+    return image.transpose(_TURNS[rotation]) if rotation else image
 
 
 def _poster(at_tenth: tuple[float, Image.Image] | None, keyframes: list[tuple[float, Image.Image]]) -> Image.Image:

@@ -5,7 +5,8 @@ pattern (a gradient whose hue drifts, a bright square travelling across), so key
 and encoders have real work; the sound is a sine tone. Defaults are small (a 2-second 320 × 180 MP4 is ~60 KB).
 
 - `mp4` H.264/AAC (`black_s` seconds of black first, to test the poster's choice), `webm` VP9/Opus,
-  `mov`, `mkv` and `avi` containers, `silent_mp4` (video only);
+  `mov`, `mkv` and `avi` containers, `silent_mp4` (video only), `upright_phone_mp4` (frames stored on their
+  side with a display matrix saying "turn 90° clockwise");
 - `wav`, `flac`, `mp3`, `m4a`, `ogg` tones; `mp3_with_cover` (an ID3 cover picture, an attached picture stream);
 - broken files: `zero_duration` (a WAV with no samples), `truncated_mp4` (the moov header is there, most of
   the data is not), `no_moov_mp4` (cut before its header: the common half-uploaded phone video),
@@ -15,6 +16,7 @@ and encoders have real work; the sound is a sine tone. Defaults are small (a 2-s
 from __future__ import annotations
 
 import io
+import struct
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +27,7 @@ from PIL import Image
 
 __all__ = [
     "avi", "data_only", "flac", "m4a", "mkv", "mov", "mp3", "mp3_with_cover", "mp4", "no_moov_mp4", "ogg",
-    "silent_mp4", "truncated_mp4", "wav", "webm", "zero_duration",
+    "silent_mp4", "truncated_mp4", "upright_phone_mp4", "wav", "webm", "zero_duration",
 ]  # fmt: skip
 
 _SAMPLE_RATE = 44_100
@@ -57,6 +59,18 @@ def mkv(path: Path, seconds: float = 2.0, *, size: tuple[int, int] = (320, 180),
 def avi(path: Path, seconds: float = 2.0, *, size: tuple[int, int] = (320, 180), fps: int = 24) -> Path:
     """MJPEG + 16-bit PCM in an AVI (old digitisation stations)."""
     return _write(path, "avi", ("mjpeg", "pcm_s16le"), seconds, size, fps)
+
+
+def upright_phone_mp4(path: Path, seconds: float = 1.0, *, size: tuple[int, int] = (320, 180)) -> Path:
+    """An MP4 stored landscape whose track header says "turn 90° clockwise", as a phone filming upright writes it."""
+    mp4(path, seconds, size=size)
+    data = bytearray(path.read_bytes())
+    box = data.index(b"tkhd")  # the first track's header: the video's
+    assert data[box + 4] == 0, "a version-0 track header"
+    # the 3 × 3 matrix follows flags, times, track id, duration, layer, group and volume (40 bytes in)
+    struct.pack_into(">9i", data, box + 44, 0, 1 << 16, 0, -(1 << 16), 0, 0, size[1] << 16, 0, 1 << 30)
+    path.write_bytes(bytes(data))
+    return path
 
 
 def silent_mp4(path: Path, seconds: float = 2.0, *, size: tuple[int, int] = (320, 180), fps: int = 24) -> Path:

@@ -68,6 +68,13 @@ def decoded(path: Path) -> dict[str, float]:
     return ends
 
 
+def first_frame(path: Path) -> tuple[np.ndarray, int]:
+    """The first video frame's RGB pixels as stored, and the rotation its display matrix asks for."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        return frame.to_ndarray(format="rgb24").astype(np.int16), frame.rotation
+
+
 def pixels(path: Path, mode: str = "RGB") -> np.ndarray:
     with Image.open(path) as im:
         return np.asarray(im.convert(mode), dtype=np.int16)
@@ -368,6 +375,25 @@ def test_video_without_sound_gets_a_rendition_without_sound(media: Path, tmp_pat
     rendition = next(f for f in derived.files if f.name == "rendition")
     with av.open(str(rendition.path)) as container:
         assert (len(container.streams.video), len(container.streams.audio)) == (1, 0)
+
+
+def test_phone_video_filmed_upright_is_shown_upright(tmp_path: Path) -> None:
+    plain = files.mp4(tmp_path / "plain.mp4", 1.0)
+    turned = files.upright_phone_mp4(tmp_path / "phone.mp4", 1.0)
+    params = replace(PARAMS, keyframes=2)
+
+    facts = inspect_av(turned, LIMITS)
+    derived = derive_av(turned, facts, tmp_path / "phone", params)
+    reference = derive_av(plain, inspect_av(plain, LIMITS), tmp_path / "plain", params)
+
+    rendition = next(f for f in derived.files if f.name == "rendition")
+    first, rotation = first_frame(rendition.path)
+    assert (facts.technical["width"], facts.technical["height"]) == (180, 320)
+    assert (rendition.width, rendition.height) == (180, 320) == first.shape[1::-1] and rotation == 0
+    upright = np.rot90(pixels(reference.surrogates[0].path), k=-1)  # the plain keyframe turned 90° clockwise
+    assert np.abs(pixels(derived.surrogates[0].path) - upright).mean() < 4
+    assert np.abs(pixels(derived.surrogates[0].path) - np.rot90(upright, k=2)).mean() > 20  # not the wrong way
+    assert np.abs(first - np.rot90(first_frame(plain)[0], k=-1)).mean() < 12
 
 
 # derive_av: audio
