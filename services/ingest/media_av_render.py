@@ -189,7 +189,7 @@ class _Rendition:
         else:
             scaled = frame.reformat(width=self.size[0], height=self.size[1], format="yuv420p")
         scaled.pts, scaled.time_base = index, 1 / self.fps
-        self._mux(self.video_out.encode(scaled))
+        self.out.mux(self.video_out.encode(scaled))
 
     def _turned(self, frame: av.VideoFrame) -> av.VideoFrame:
         """Upright and scaled by ffmpeg's filters: the MP4 carries no display matrix, so the pixels must turn."""
@@ -214,18 +214,14 @@ class _Rendition:
             self.next_sample = max(0, round(at * frame.sample_rate))
         frame.pts, frame.time_base = self.next_sample, Fraction(1, frame.sample_rate)
         self.next_sample += frame.samples
-        self._mux(self.audio_out.encode(frame))
-
-    def _mux(self, packets: list[av.Packet]) -> None:
-        if packets:
-            self.out.mux(packets)
+        self.out.mux(self.audio_out.encode(frame))
 
     def __exit__(self, *exc: object) -> None:
         try:
             if exc[0] is None:
                 for stream in (self.video_out, self.audio_out):
                     if stream is not None:
-                        self._mux(stream.encode(None))
+                        self.out.mux(stream.encode(None))
         finally:
             self.out.close()
 
