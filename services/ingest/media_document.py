@@ -95,8 +95,9 @@ def derive_document(path: Path, facts: MediaFacts, out_dir: Path, params: Derive
     with closing(pages), text_path.open("w", encoding="utf-8", newline="") as text_out:
         for number, (picture, text) in enumerate(pages, start=1):
             target = out_dir / f"page-{number:05d}.jpg"
+            # Not closed here: it goes when the next page replaces it. Freeing it before the next page's bitmap
+            # is allocated made pages ~20% slower (the memory went back to the system and was faulted in again).
             picture.save(target, "JPEG", quality=_JPEG_QUALITY, optimize=True)
-            picture.close()
             text_out.write(("\f" if number > 1 else "") + (text or ""))
             any_text = any_text or text is not None
             derived.surrogates.append(_surrogate(target, number, text))
