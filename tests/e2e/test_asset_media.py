@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 from minio import Minio
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from indexing.aliases import assets_alias
 from indexing.bulk import index_documents
@@ -27,6 +27,7 @@ from services.ingest.context import IngestContext
 from services.ingest.derive import derive_file
 from services.ingest.store import media_summary
 from tests.e2e.collection import Collection
+from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_a11y import unnamed_controls
 from tests.factories import make_asset
 from tests.mediafiles import av, documents, models
@@ -82,9 +83,9 @@ def media_assets(collection: Collection, es: Elasticsearch, s3: Minio, enricher:
     yield made  # the collection fixture removes the index and everything under the institution in S3
 
 
-def _open(page: Page, collection: Collection, asset: AssetRecord) -> None:
+def _open(page: Page, collection: Collection, asset: AssetRecord, title: str | None = None) -> None:
     page.goto(collection.url(f"/assets/{asset.asset_id}"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(str(asset.title_en))
+    expect(page.get_by_role("heading", level=1)).to_have_text(title or str(asset.title_en))
 
 
 def test_a_documents_pages_open_in_the_viewer_with_their_text_beside_it(
@@ -178,3 +179,20 @@ def test_every_control_of_the_media_page_has_an_accessible_name_in_both_language
     expect(page.get_by_label("视频播放器：视频")).to_be_visible()
     expect(page.locator("#page-text")).to_contain_text("第 1 页的文字")
     assert unnamed_controls(page) == []
+
+
+def test_the_media_page_has_no_horizontal_scroll_at_360_px(browser: Browser, collection: Collection,
+                                                          media_assets: dict[str, AssetRecord]) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    page = context.new_page()
+    try:
+        _open(page, collection, media_assets["open"], title="多媒体藏品")
+        page.wait_for_function("() => document.querySelector('video')?.readyState >= 1", timeout=30_000)
+
+        widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "360px-asset-media.png"), full_page=True)
+        assert widths[0] <= widths[1] == 360
+    finally:
+        context.close()
