@@ -6,6 +6,8 @@ sample rate and channels, and the duration, checked against the limits. It then 
 first video frame and the first audio frame must decode, and the packets must run to the end the header
 promises (a cut-off upload keeps its header but loses its tail; one cut before its header does not open).
 A cover picture in an MP3 or M4A is a one-frame "video" stream marked attached_pic: such a file is AUDIO.
+A phone filming upright stores its frames on their side with a display matrix; width and height are reported
+upright, and every derivative is turned upright (the rendition's pixels too: it carries no matrix).
 
 `derive_av` makes what a person can use (services/ingest/media_av_render.py writes them): for a video, one
 decoding pass yields the web rendition (H.264/AAC MP4, moov first so a browser starts playing before the

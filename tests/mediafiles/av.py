@@ -19,6 +19,7 @@ import io
 import struct
 import wave
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -35,10 +36,14 @@ _TONE_HZ = 440.0
 
 
 def mp4(path: Path, seconds: float = 2.0, *, size: tuple[int, int] = (320, 180), fps: int = 24,
-        black_s: float = 0.0, faststart: bool = True) -> Path:
-    """H.264 video + AAC stereo tone in an MP4 (moov first unless faststart is False)."""
+        black_s: float = 0.0, faststart: bool = True, pixel_aspect: Fraction | None = None) -> Path:
+    """H.264 video + AAC stereo tone in an MP4 (moov first unless faststart is False).
+
+    pixel_aspect: the shape of a stored pixel (DV's 16:15, 64:45 …), for anamorphic video; square if None.
+    """
     options = {"movflags": "faststart"} if faststart else {}
-    return _write(path, "mp4", ("libx264", "aac"), seconds, size, fps, black_s=black_s, options=options)
+    return _write(path, "mp4", ("libx264", "aac"), seconds, size, fps, black_s=black_s, options=options,
+                  pixel_aspect=pixel_aspect)
 
 
 def webm(path: Path, seconds: float = 2.0, *, size: tuple[int, int] = (320, 180), fps: int = 24) -> Path:
@@ -164,16 +169,18 @@ def data_only(path: Path) -> Path:
 
 def _write(path: Path, container_format: str, codecs: tuple[str | None, str | None], seconds: float,
            size: tuple[int, int] = (320, 180), fps: int = 24, *, black_s: float = 0.0,
-           channels: int = 2, rate: int = _SAMPLE_RATE, options: dict[str, str] | None = None) -> Path:
+           channels: int = 2, rate: int = _SAMPLE_RATE, options: dict[str, str] | None = None,
+           pixel_aspect: Fraction | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_to(str(path), container_format, codecs, seconds, size, fps, black_s=black_s, channels=channels,
-              rate=rate, options=options)
+              rate=rate, options=options, pixel_aspect=pixel_aspect)
     return path
 
 
 def _write_to(target: str | io.BytesIO, container_format: str, codecs: tuple[str | None, str | None],
               seconds: float, size: tuple[int, int] = (320, 180), fps: int = 24, *, black_s: float = 0.0,
-              channels: int = 2, rate: int = _SAMPLE_RATE, options: dict[str, str] | None = None) -> None:
+              channels: int = 2, rate: int = _SAMPLE_RATE, options: dict[str, str] | None = None,
+              pixel_aspect: Fraction | None = None) -> None:
     video_codec, audio_codec = codecs
     with av.open(target, "w", format=container_format, options=options or {}) as out:
         video: av.VideoStream | None = None
@@ -184,6 +191,8 @@ def _write_to(target: str | io.BytesIO, container_format: str, codecs: tuple[str
             video = added
             video.width, video.height = size
             video.pix_fmt = "yuvj420p" if video_codec == "mjpeg" else "yuv420p"
+            if pixel_aspect is not None:
+                video.codec_context.sample_aspect_ratio = pixel_aspect
             if video_codec == "libx264":
                 video.options = {"preset": "ultrafast", "g": str(fps)}  # a keyframe each second
             elif video_codec == "libvpx-vp9":

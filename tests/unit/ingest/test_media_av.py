@@ -8,6 +8,7 @@ import struct
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -354,6 +355,21 @@ def test_rendition_never_runs_faster_than_30_frames_a_second(tmp_path: Path) -> 
     with av.open(str(rendition.path)) as container:
         frames = sum(1 for _ in container.decode(video=0))
     assert facts.technical["frame_rate"] == 60.0 and 29 <= frames <= 31
+
+
+def test_anamorphic_video_is_shown_at_its_display_aspect(tmp_path: Path) -> None:
+    path = files.mp4(tmp_path / "dv.mp4", 1.0, pixel_aspect=Fraction(4, 3))  # 320 × 180 stored, 427 × 180 shown
+    facts = inspect_av(path, LIMITS)
+
+    derived = derive_av(path, facts, tmp_path / "out", replace(PARAMS, keyframes=2))
+
+    found = {f.name: (f.width, f.height) for f in derived.files}
+    assert (facts.technical["width"], facts.technical["height"]) == (320, 180)  # the frame as stored
+    assert found["poster"] == (427, 180) and size_of(derived.surrogates[0].path) == (427, 180)
+    rendition = next(f.path for f in derived.files if f.name == "rendition")
+    with av.open(str(rendition)) as container:
+        assert container.streams.video[0].sample_aspect_ratio in (None, 1)  # square pixels: shown as stored
+    assert found["rendition"] == (426, 180) == first_frame(rendition)[0].shape[1::-1]
 
 
 def test_poster_skips_a_black_opening(tmp_path: Path) -> None:
