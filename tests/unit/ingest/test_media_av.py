@@ -21,7 +21,7 @@ from schemas.media import MediaType
 from services.ingest.errors import ErrorCode
 from services.ingest.media import MediaRejected, sha256_file
 from services.ingest.media_av import derive_av, inspect_av
-from services.ingest.media_kinds import DerivedFile, DeriveParams, MediaFacts, MediaLimits, Surrogate
+from services.ingest.media_kinds import DerivedFile, DeriveParams, Kind, MediaFacts, MediaLimits, Surrogate, sniff
 from tests.mediafiles import av as files
 
 LIMITS = MediaLimits(max_bytes=50 * 2**20, max_pixels=100_000_000, max_duration_s=3600, max_pages=100,
@@ -503,3 +503,9 @@ def test_streamed_envelope_equals_the_envelope_of_all_samples(total: int, column
     np.minimum.at(low, column, samples)
     np.maximum.at(high, column, samples)
     assert np.array_equal(envelope.low, low) and np.array_equal(envelope.high, high)
+
+
+@pytest.mark.parametrize("name", ["clip.mp4", "clip.webm", "clip.mov", "clip.mkv", "clip.avi", "silent.mp4",
+                                  "tone.wav", "tone.flac", "tone.mp3", "tone.m4a", "tone.ogg", "cover.mp3"])
+def test_builders_files_are_sniffed_as_audio_or_video(media: Path, name: str) -> None:
+    assert sniff(media / name, name) is Kind.AV
