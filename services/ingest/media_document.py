@@ -55,6 +55,7 @@ _WHITE = (255, 255, 255, 255)
 # the price of re-reading the cross-reference table.
 _PAGES_PER_OPEN = 25
 _STRIP_TAGS = ((273, 279), (324, 325))  # TIFF StripOffsets/StripByteCounts, TileOffsets/TileByteCounts
+_CUT_OFF_WARNINGS = ("Truncated File Read", "Corrupt EXIF data")  # Pillow's, from TiffImagePlugin
 _FORMATS = {"PDF": "application/pdf", "TIFF": "image/tiff"}
 _SUFFIXES = {".pdf": "a PDF", ".tif": "a TIFF", ".tiff": "a TIFF"}
 
@@ -228,7 +229,10 @@ def _pdf_page_size(pdf: pdfium.PdfDocument, index: int) -> tuple[float, float]:
 def _tiff_page_count(path: Path, size_bytes: int, limits: MediaLimits) -> int:
     """Walk the frames' directories (no pixels decoded), stopping one past the page limit."""
     with _pillow_limits(None), warnings.catch_warnings():
-        warnings.simplefilter("error")  # Pillow only warns of a directory cut off: here that is a truncated file
+        # Pillow only warns when a directory is cut off (and skips it): here that is a truncated file. Its other
+        # warnings (a tag with too many values…) are about sound files.
+        for cut_off in _CUT_OFF_WARNINGS:
+            warnings.filterwarnings("error", message=cut_off)
         try:
             with Image.open(path) as im:
                 for index in range(limits.max_pages + 1):

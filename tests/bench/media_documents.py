@@ -82,10 +82,11 @@ def child(runner: str, kind: str, path: Path, page_px: int) -> None:
         warm = Path(out) / "warm"
         RUNNERS[runner](_BUILDERS[kind](Path(out) / "warm.pdf", page_texts(2)), warm, page_px)
         before = _status_kib("VmRSS")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         pages = RUNNERS[runner](path, Path(out) / "pages", page_px)
-        seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "pages": pages, "rss_before_kib": before, "peak_kib": _status_kib("VmHWM")}))
+        seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "pages": pages, "rss_before_kib": before,
+                      "peak_kib": _status_kib("VmHWM")}))
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class Run:
     file_kib: int
     tries: int
     seconds: float  # the best try
+    cpu_s: float  # the least CPU time (user + system) of the tries: steadier than wall time on a shared machine
     rss_before_kib: int
     peak_kib: int
 
@@ -116,21 +118,26 @@ def measure_runs(page_counts: list[int], page_px: int, repeat: int = 1) -> list[
                         results[runner].append(_spawn(runner, kind, path, page_px))
                 for runner, tries in results.items():
                     runs.append(Run(kind, count, runner, path.stat().st_size // 1024, len(tries),
-                                    min(t["seconds"] for t in tries), int(max(t["rss_before_kib"] for t in tries)),
-                                    int(max(t["peak_kib"] for t in tries))))
+                                    seconds=min(t["seconds"] for t in tries), cpu_s=min(t["cpu_s"] for t in tries),
+                                    rss_before_kib=int(max(t["rss_before_kib"] for t in tries)),
+                                    peak_kib=int(max(t["peak_kib"] for t in tries))))
     return runs
 
 
 def table(runs: list[Run], page_px: int) -> str:
-    raw = {(r.kind, r.pages): r.rate for r in runs if r.runner == "raw"}
+    raw = {(r.kind, r.pages): r for r in runs if r.runner == "raw"}
     lines = [f"page_px {page_px}, JPEG q{_JPEG_QUALITY}; load average {os.getloadavg()[0]:.1f} at the end; "
              "each run a fresh process.", "",
-             "| PDF | pages | file | runner | tries | best s | pages/s | ours ÷ raw | RSS before | peak RSS |",
-             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
+             "| PDF | pages | file | runner | tries | best s | pages/s | ours ÷ raw | CPU ms/page | ours ÷ raw CPU "
+             "| RSS before | peak RSS |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in runs:
-        ratio = f"{r.rate / raw[(r.kind, r.pages)]:.2f}" if r.runner == "ours" else ""
+        mine = r.runner == "ours"
+        ratio = f"{r.rate / raw[(r.kind, r.pages)].rate:.2f}" if mine else ""
+        cpu_ratio = f"{r.cpu_s / raw[(r.kind, r.pages)].cpu_s:.2f}" if mine else ""
         lines.append(f"| {r.kind} | {r.pages} | {r.file_kib:,} KiB | {r.runner} | {r.tries} | {r.seconds:.1f} | "
-                     f"{r.rate:.2f} | {ratio} | {r.rss_before_kib // 1024} MiB | {r.peak_kib // 1024} MiB |")
+                     f"{r.rate:.2f} | {ratio} | {1000 * r.cpu_s / r.pages:.0f} | {cpu_ratio} | "
+                     f"{r.rss_before_kib // 1024} MiB | {r.peak_kib // 1024} MiB |")
     return "\n".join(lines)
 
 
