@@ -3,7 +3,8 @@
 - `pdf_with_text`: a text layer in Chinese and English. The font is Adobe's predefined STSong-Light with the
   UniGB-UCS2-H encoding (text shown as UTF-16 code units), not embedded: every PDF reader knows its characters'
   Unicode values without a font file, so the text layer reads back exactly; the glyphs drawn come from whatever
-  font the renderer substitutes. Characters beyond the Basic Multilingual Plane cannot be written this way.
+  font the renderer substitutes (missing or boxes on a machine without a CJK font). Characters
+  beyond the Basic Multilingual Plane cannot be written this way.
 - `scanned_pdf`: pages that are only JPEG pictures of text (as a scanner makes them): no text layer, for OCR.
 - `multipage_tiff`: one frame per page, pictures of text.
 - `pdf_bomb`: 100,000 pages in under 2 KB: page-tree nodes that share their children, so the declared count is

@@ -267,7 +267,6 @@ def test_page_image_is_page_px_on_its_longest_side(tmp_path: Path) -> None:
 
     with Image.open(derived.surrogates[0].path) as im:
         assert (im.format, im.mode, im.size) == ("JPEG", "RGB", (566, 800))  # A4 is 595 × 842 points
-    assert darkest(derived.surrogates[0].path) < 100  # the text was drawn
 
 
 def test_small_page_is_rendered_at_no_more_than_300_dpi(tmp_path: Path) -> None:
