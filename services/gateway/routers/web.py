@@ -17,6 +17,7 @@ use (no-cache).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -104,11 +105,25 @@ OPENSEADRAGON = ('<script defer src="${static}/build/openseadragon/openseadragon
                  '<style data-openseadragon-mobile-css></style>')
 
 
+@cache
+def model_viewer_style() -> str:
+    """The hash of the one inline <style> that <model-viewer> puts in its shadow DOM, read from the bundle served
+    (so an upgrade of the pinned version needs no edit here); '' when the web build is not there."""
+    bundle = WEB / "static" / "build" / "model-viewer" / "model-viewer.min.js"
+    if not bundle.is_file():
+        return ""
+    styles = re.findall(r"<style>(.*?)</style>", bundle.read_text(encoding="utf-8"), re.S)
+    return " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()}'" for s in styles)
+
+
 def content_security_policy(settings: Settings) -> str:
+    """Scripts and styles of our own only; pictures, players' media and fetches also from object storage (the
+    presigned URLs deliveries redirect to)."""
     s3 = urlsplit(settings.s3.public_url or settings.s3.url)
     storage = f"{s3.scheme}://{s3.netloc}"
-    return (f"default-src 'self'; script-src 'self'; style-src 'self' {EMPTY_STYLE}; "
-            f"img-src 'self' blob: data: {storage}; "
+    styles = " ".join(filter(None, (EMPTY_STYLE, model_viewer_style())))
+    return (f"default-src 'self'; script-src 'self'; style-src 'self' {styles}; "
+            f"img-src 'self' blob: data: {storage}; media-src 'self' blob: {storage}; "
             f"connect-src 'self' {storage}; object-src 'none'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors 'none'")
 

@@ -57,6 +57,9 @@ def test_the_policy_allows_this_origin_and_the_storage_the_presigned_urls_point_
     assert "script-src 'self';" in policy and "'unsafe-inline'" not in policy
     assert "connect-src 'self' https://s3.example.org;" in policy
     assert "img-src 'self' blob: data: https://s3.example.org;" in policy
+    assert "media-src 'self' blob: https://s3.example.org;" in policy  # <video>/<audio> play presigned URLs
+    if web.model_viewer_style():  # the web build is there: <model-viewer>'s own style, by its hash, no more
+        assert web.model_viewer_style() in policy and web.model_viewer_style().count("'sha256-") == 1
     assert "frame-ancestors 'none'" in policy
 
 
