@@ -207,7 +207,8 @@ class MediaSettings(BaseModel):
                                                            "(still images: ingest.max_file_bytes).")
     max_duration_s: float = Field(4 * 3600, description="Longest audio or video accepted, seconds.")
     max_pages: int = Field(2000, description="Most pages of a document accepted.")
-    max_faces: int = Field(5_000_000, description="Most triangles of a 3D model accepted, as its header declares.")
+    max_faces: int = Field(2_000_000, description="Most triangles of a 3D model accepted, as its header declares "
+                                                  "(loading and rendering cost ~0.65 KiB a triangle).")
     page_px: int = Field(2000, description="Longest side of the image made of each document page, pixels.")
     keyframes: int = Field(8, description="Keyframes taken from a video (contact sheet, image vectors).")
     contact_sheet_columns: int = Field(4, description="Keyframes per row of a video's contact sheet.")
