@@ -2,7 +2,7 @@
 multi-page TIFF, an oral history, a performance recording and two 3D scans — made here, never downloaded.
 
 `build_batch(batch_dir)` writes the files its manifest lists that are not there yet, with the same builders the
-tests use (tests/mediafiles: PDFs in plain PDF syntax, TIFF pages with Pillow, audio and video encoded by PyAV,
+tests use (samples/mediafiles: PDFs in plain PDF syntax, TIFF pages with Pillow, audio and video encoded by PyAV,
 meshes by trimesh). Files already present are kept: ingestion is content-addressed, so an identical rebuild and a
 kept file ingest alike.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from samples.images import render
-from tests.mediafiles import av, documents, models
+from samples.mediafiles import av, documents, models
 
 BOOK = [
     "天工开物 卷上 乃粒 宋应星著 凡稻种最多 Tiangong Kaiwu, on grains: of rice there are many kinds",

@@ -79,7 +79,10 @@ def _surrogate_image(ctx: IngestContext, institution: str, asset_id: str, batch_
     fragment, what = _fragment(surrogate)
     image = derive_image(ctx, institution, asset_id, batch_id, surrogate.path, f"{path}#{fragment}",
                          f"{label} · {what}" if label else what, work, ctx.settings.ingest.max_file_bytes)
-    update: dict[str, Any] = {"of_media": media_id, "page": surrogate.page, "time_s": surrogate.time_s,
+    # Keyed by the media file and the place in it, not by the picture's bytes: a book's blank pages are the same
+    # JPEG, and must stay two pages.
+    update: dict[str, Any] = {"id": image_id_for(asset_id, f"{media_id}#{fragment}"), "of_media": media_id,
+                              "page": surrogate.page, "time_s": surrogate.time_s,
                               "view": surrogate.view, "text": surrogate.text, "text_source": surrogate.text_source}
     return image.model_copy(update=update)
 

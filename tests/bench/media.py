@@ -1,6 +1,6 @@
 """Documents, recordings and 3D models through the real DAG against the raw per-item loop (issue 16).
 
-For each kind a batch of generated files (tests/mediafiles: PDFs with a text layer, H.264/AAC MP4s, WAVs,
+For each kind a batch of generated files (samples/mediafiles: PDFs with a text layer, H.264/AAC MP4s, WAVs,
 vessel GLBs) is staged straight into the staging bucket and ingested by ingest_batch; the raw baseline, in the
 same run, is the same per-item work in one plain Python process, one item at a time — fetch the staged file,
 `derive_file` (inspect, store the original, the libraries' derivatives, the page/keyframe/view images), derive,
@@ -25,6 +25,7 @@ from pathlib import Path
 
 from indexing.aliases import assets_alias, ensure_assets_index
 from indexing.enrich import derive
+from samples.mediafiles import av, documents, models
 from schemas.asset import AssetRecord, asset_id_for
 from services.ingest.batches import BatchRecord, manifest_key, save_batch, staged_file_key
 from services.ingest.context import get_context, get_enricher
@@ -33,7 +34,6 @@ from services.ingest.store import media_summary
 from services.settings import Settings
 from tests.bench.ingest import run_dag
 from tests.cleanup import Made, purge_with_settings
-from tests.mediafiles import av, documents, models
 
 PAGES, VIDEO_S, AUDIO_S = 10, 10.0, 30.0
 

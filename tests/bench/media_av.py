@@ -1,6 +1,6 @@
 """Audio and video derivatives: derive_av's throughput against raw PyAV, and its peak memory, short against long.
 
-Inputs are written by tests/mediafiles/av.py into a temporary directory (no downloads):
+Inputs are written by samples/mediafiles/av.py into a temporary directory (no downloads):
 
 - throughput, video: a 20-second 960 × 540, 25 fps H.264/AAC MP4 (a moving colour pattern and a tone);
   audio: a 120-second 44.1 kHz stereo FLAC tone.
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import av
 
+from samples.mediafiles import av as files
 from services.ingest.media_av import derive_av, inspect_av
 from services.ingest.media_kinds import DeriveParams, MediaLimits
 from services.settings import Settings
-from tests.mediafiles import av as files
 
 LIMITS = MediaLimits(max_bytes=4 * 2**30, max_pixels=100_000_000, max_duration_s=4 * 3600, max_pages=2000,
                      max_faces=5_000_000)

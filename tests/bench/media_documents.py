@@ -9,7 +9,7 @@ memory back and faulting it in again (the main reason ours can be the faster of 
 
 Each run is a fresh child process (`--child`), after a 2-page warm-up, so its peak resident memory (VmHWM) is
 its own: flat memory means a 500-page PDF peaks where a 50-page one does. Pages/s is the best of `--repeat`
-runs, ours and raw taking turns (the machine is shared). The PDFs are written by tests/mediafiles/documents.py:
+runs, ours and raw taking turns (the machine is shared). The PDFs are written by samples/mediafiles/documents.py:
 text pages (a Chinese and English text layer) and scanned pages (a JPEG picture per page, no text layer).
 
     python -m tests.bench.media_documents [--pages 50,500] [--page-px 2000] [--repeat 3]
@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from samples.mediafiles.documents import pdf_with_text, scanned_pdf
 from services.settings import Settings, get_settings
 from tests.helpers import ROOT
-from tests.mediafiles.documents import pdf_with_text, scanned_pdf
 
 _JPEG_QUALITY = 90  # as services/ingest/media_document.py
 _MAX_DPI = 300

@@ -1,6 +1,6 @@
 """3D models: derive_model's throughput against the raw libraries doing the same work, and peak memory.
 
-Inputs are written by tests/mediafiles/models.py into a temporary directory (no downloads): the oval vessel as
+Inputs are written by samples/mediafiles/models.py into a temporary directory (no downloads): the oval vessel as
 OBJ (1,248 triangles), an icosphere as binary PLY (81,920) and as binary STL (327,680); for memory, the vessel
 and a 1.3-million-triangle icosphere (PLY, 25 MB).
 
@@ -32,11 +32,11 @@ from pathlib import Path
 import numpy as np
 import trimesh
 
+from samples.mediafiles import models
 from services.ingest.media_kinds import DeriveParams, MediaLimits
 from services.ingest.media_model import derive_model, inspect_model
 from services.ingest.model_render import VIEWS, render_views
 from services.settings import Settings
-from tests.mediafiles import models
 
 LIMITS = MediaLimits(max_bytes=4 * 2**30, max_pixels=100_000_000, max_duration_s=4 * 3600, max_pages=2000,
                      max_faces=5_000_000)

@@ -2,7 +2,7 @@
 their text beside it, a video and a recording that play from their renditions, a GLB in <model-viewer>, and a
 tier below the rendition's saying what it would need.
 
-The files are real (tests/mediafiles: a two-page PDF with a text layer, an H.264/AAC MP4, a WAV tone, a GLB
+The files are real (samples/mediafiles: a two-page PDF with a text layer, an H.264/AAC MP4, a WAV tone, a GLB
 vase), made into originals, derivatives, pages, keyframes and views by ingestion's own `derive_file` into the
 collection's institution in S3, and indexed into the collection's index: the collection fixture removes both.
 """
@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 from indexing.aliases import assets_alias
 from indexing.bulk import index_documents
 from indexing.enrich import Enricher
+from samples.mediafiles import av, documents, models
 from schemas.asset import AssetRecord, ImageRecord, asset_id_for
 from schemas.media import MediaRecord
 from services.ingest.context import IngestContext
@@ -30,7 +31,6 @@ from tests.e2e.collection import Collection
 from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.test_a11y import unnamed_controls
 from tests.factories import make_asset
-from tests.mediafiles import av, documents, models
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 

@@ -1,7 +1,7 @@
 """Documents, recordings and 3D models end to end: upload → real gateway → real S3 → real Airflow DAG → real
 Elasticsearch → search, delivery and IIIF through the gateway.
 
-One batch of mixed media (made here by tests/mediafiles, no downloads) with a bad file of each kind; one DAG run
+One batch of mixed media (made here by samples/mediafiles, no downloads) with a bad file of each kind; one DAG run
 shared by every assertion of this module.
 """
 
@@ -20,6 +20,8 @@ import trimesh
 from elasticsearch import Elasticsearch
 from minio import Minio
 
+from samples.mediafiles import av as avfiles
+from samples.mediafiles import documents, models
 from schemas.access import Role
 from services.access.db import Database
 from services.ingest.model_render import render_view
@@ -29,8 +31,6 @@ from tests.access import Member, make_institution, staff_key
 from tests.factories import make_image
 from tests.integration.test_ingest import docs_of
 from tests.integration.uploading import ingest
-from tests.mediafiles import av as avfiles
-from tests.mediafiles import documents, models
 
 pytestmark = pytest.mark.slow
 

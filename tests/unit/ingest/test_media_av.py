@@ -1,4 +1,4 @@
-"""Audio and video: inspection and derivatives, on real files the tests write with PyAV (tests/mediafiles/av.py)."""
+"""Audio and video: inspection and derivatives, on real files the tests write with PyAV (samples/mediafiles/av.py)."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from samples.mediafiles import av as files
 from schemas.access import Tier
 from schemas.media import MediaType
 from services.ingest.errors import ErrorCode
 from services.ingest.media import MediaRejected, sha256_file
 from services.ingest.media_av import derive_av, inspect_av
 from services.ingest.media_kinds import DerivedFile, DeriveParams, Kind, MediaFacts, MediaLimits, Surrogate, sniff
-from tests.mediafiles import av as files
 
 LIMITS = MediaLimits(max_bytes=50 * 2**20, max_pixels=100_000_000, max_duration_s=3600, max_pages=100,
                      max_faces=1_000_000)

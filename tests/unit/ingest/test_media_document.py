@@ -12,13 +12,7 @@ import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
-from schemas.access import Tier
-from schemas.media import MediaType, TextSource
-from services.ingest.errors import ErrorCode
-from services.ingest.media import MediaRejected
-from services.ingest.media_document import derive_document, inspect_document
-from services.ingest.media_kinds import Derived, DeriveParams, Kind, MediaFacts, MediaLimits, sniff
-from tests.mediafiles.documents import (
+from samples.mediafiles.documents import (
     encrypted_pdf,
     multipage_tiff,
     pdf_bomb,
@@ -27,6 +21,12 @@ from tests.mediafiles.documents import (
     text_picture,
     truncated_pdf,
 )
+from schemas.access import Tier
+from schemas.media import MediaType, TextSource
+from services.ingest.errors import ErrorCode
+from services.ingest.media import MediaRejected
+from services.ingest.media_document import derive_document, inspect_document
+from services.ingest.media_kinds import Derived, DeriveParams, Kind, MediaFacts, MediaLimits, sniff
 
 LIMITS = MediaLimits(max_bytes=50 * 1024 * 1024, max_pixels=100_000_000, max_duration_s=3600, max_pages=2000,
                      max_faces=1_000_000)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from samples.mediafiles import av, documents, models
 from services.ingest.errors import ErrorCode
 from services.ingest.media import MediaRejected
 from services.ingest.media_kinds import Kind, sniff
 from tests.factories import make_image
-from tests.mediafiles import av, documents, models
 
 MAKERS: list[tuple[str, Callable[[Path], Path], Kind]] = [
     ("photo.jpg", lambda p: make_image(p, seed=1), Kind.IMAGE),

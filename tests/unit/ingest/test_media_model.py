@@ -13,6 +13,7 @@ import pytest
 import trimesh
 from PIL import Image
 
+from samples.mediafiles import models
 from schemas.access import Tier
 from schemas.media import MediaType
 from services.ingest.errors import ErrorCode
@@ -20,7 +21,6 @@ from services.ingest.media import MediaRejected, sha256_file
 from services.ingest.media_kinds import DeriveParams, MediaFacts, MediaLimits
 from services.ingest.media_model import derive_model, inspect_model
 from services.ingest.model_render import render_view
-from tests.mediafiles import models
 
 LIMITS = MediaLimits(max_bytes=50 * 1024 * 1024, max_pixels=100_000_000, max_duration_s=3600, max_pages=100,
                      max_faces=1_000_000)

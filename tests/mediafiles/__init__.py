@@ -1,1 +1,0 @@
-"""Real media files made by the tests themselves (no downloads): builders per kind of media."""
