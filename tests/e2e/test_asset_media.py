@@ -80,7 +80,11 @@ def media_assets(collection: Collection, es: Elasticsearch, s3: Minio, enricher:
     alias = assets_alias(collection.settings.es)
     index_documents(es, alias, [(a.asset_id, a.model_dump(mode="json")) for a in enriched])
     es.indices.refresh(index=alias)
-    yield made  # the collection fixture removes the index and everything under the institution in S3
+    yield made
+    # The collection is shared by every e2e module (its search pages count its objects): these two leave it now;
+    # the collection fixture removes their files with everything else under the institution in S3.
+    for asset in made.values():
+        es.delete(index=alias, id=asset.asset_id, refresh=True)
 
 
 def _open(page: Page, collection: Collection, asset: AssetRecord, title: str | None = None) -> None:
