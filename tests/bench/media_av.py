@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,7 @@ from samples.mediafiles import av as files
 from services.ingest.media_av import derive_av, inspect_av
 from services.ingest.media_kinds import DeriveParams, MediaLimits
 from services.settings import Settings
+from tests.bench.peaks import in_fresh_process, own_peak_kib
 
 LIMITS = MediaLimits(max_bytes=4 * 2**30, max_pixels=100_000_000, max_duration_s=4 * 3600, max_pages=2000,
                      max_faces=5_000_000)
@@ -120,10 +120,7 @@ def _child(path: str) -> None:
         facts = inspect_av(source, LIMITS)
         with tempfile.TemporaryDirectory() as out:
             derive_av(source, facts, Path(out), DeriveParams())
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child would report its parent's peak.
-    status = Path("/proc/self/status").read_text().splitlines()
-    peak_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-    print(json.dumps({"peak_mib": peak_kib / 1024, "seconds": time.perf_counter() - started}))
+    print(json.dumps({"peak_mib": own_peak_kib() / 1024, "seconds": time.perf_counter() - started}))
 
 
 def peak_memory(folder: Path) -> list[tuple[str, float, float]]:
@@ -136,9 +133,7 @@ def peak_memory(folder: Path) -> list[tuple[str, float, float]]:
               (f"audio FLAC stereo, {LONG_S // 60} min", files.flac(folder / "long.flac", LONG_S))]
     rows = []
     for label, path in inputs:
-        done = subprocess.run([sys.executable, "-m", "tests.bench.media_av", "--child", str(path)], check=True,
-                              capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result = in_fresh_process("tests.bench.media_av", str(path))
         rows.append((label, result["peak_mib"], result["seconds"]))
         _log(f"{label}: {result['peak_mib']:.0f} MiB, {result['seconds']:.1f} s")
     return rows

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,7 +28,7 @@ from pathlib import Path
 
 from samples.mediafiles.documents import pdf_with_text, scanned_pdf
 from services.settings import Settings, get_settings
-from tests.helpers import ROOT
+from tests.bench.peaks import in_fresh_process, own_peak_kib
 
 _JPEG_QUALITY = 90  # as services/ingest/media_document.py
 _MAX_DPI = 300
@@ -83,12 +81,12 @@ def child(runner: str, kind: str, path: Path, page_px: int) -> None:
         # warm-up on a 2-page PDF of the same kind: imports, PDFium's font lookup, the JPEG encoder
         warm = Path(out) / "warm"
         RUNNERS[runner](_BUILDERS[kind](Path(out) / "warm.pdf", page_texts(2)), warm, page_px)
-        before = _status_kib("VmRSS")
+        before = own_peak_kib("VmRSS")
         started, cpu_started = time.perf_counter(), time.process_time()
         pages = RUNNERS[runner](path, Path(out) / "pages", page_px)
         seconds, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
     print(json.dumps({"seconds": seconds, "cpu_s": cpu_s, "pages": pages, "rss_before_kib": before,
-                      "peak_kib": _status_kib("VmHWM")}))
+                      "peak_kib": own_peak_kib("VmHWM")}))
 
 
 @dataclass(frozen=True)
@@ -150,19 +148,7 @@ def measure(settings: Settings) -> str:
 
 
 def _spawn(runner: str, kind: str, path: Path, page_px: int) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-m", "tests.bench.media_documents", "--child", runner, kind, str(path),
-                           str(page_px)], capture_output=True, text=True, cwd=ROOT, check=True)
-    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
-def _status_kib(field: str) -> int:
-    """VmRSS (now) or VmHWM (peak) of this process. Not ru_maxrss: Linux carries that across exec, so a child
-    would report the parent's peak at fork (the parent has just written a 100 MB PDF)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    raise LookupError(field)
+    return in_fresh_process("tests.bench.media_documents", runner, kind, str(path), str(page_px))
 
 
 def main() -> None:

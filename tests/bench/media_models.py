@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ from services.ingest.media_kinds import DeriveParams, MediaLimits
 from services.ingest.media_model import derive_model, inspect_model
 from services.ingest.model_render import VIEWS, render_views
 from services.settings import Settings
+from tests.bench.peaks import in_fresh_process, own_peak_kib
 
 LIMITS = MediaLimits(max_bytes=4 * 2**30, max_pixels=100_000_000, max_duration_s=4 * 3600, max_pages=2000,
                      max_faces=5_000_000)
@@ -128,16 +127,7 @@ def _child(path: str) -> None:
         facts = inspect_model(source, LIMITS)
         with tempfile.TemporaryDirectory() as out:
             derive_model(source, facts, Path(out), DeriveParams())
-    print(json.dumps({"peak_mib": _peak_kib() / 1024, "seconds": time.perf_counter() - started}))
-
-
-def _peak_kib() -> int:
-    """This process's own peak RSS. Not ru_maxrss: Linux carries the parent's peak across fork + exec into it, so
-    a child of a bench that has already rendered a big mesh would report the parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_mib": own_peak_kib() / 1024, "seconds": time.perf_counter() - started}))
 
 
 def peak_memory(folder: Path) -> list[tuple[str, float, float]]:
@@ -148,9 +138,7 @@ def peak_memory(folder: Path) -> list[tuple[str, float, float]]:
               ("icosphere, binary PLY, 1,310,720 triangles (25 MB)", models.sphere(folder / "large.ply", "ply", 8))]
     rows = []
     for label, path in inputs:
-        done = subprocess.run([sys.executable, "-m", "tests.bench.media_models", "--child", str(path)], check=True,
-                              capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        result = in_fresh_process("tests.bench.media_models", str(path))
         rows.append((label, result["peak_mib"], result["seconds"]))
         _log(f"{label}: {result['peak_mib']:.0f} MiB, {result['seconds']:.1f} s")
     return rows
