@@ -158,12 +158,7 @@ async def deliver_media(seen: VisibleAsset, image: int, tier: Tier, principal: P
         raise
     await asyncio.to_thread(_audit, db, principal, asset, decision, image, tier, True, None)
     url = await asyncio.to_thread(presigned_get, presigner, settings.s3.bucket_assets, key, settings.s3.presign_ttl_s)
-    headers = {"Cache-Control": "no-store", "X-Wenyuan-Tier": tier.value,
-               # The credit line travels with the file (RFC 8187 encoding: titles are often Chinese).
-               "Attribution": "UTF-8''" + quote(assets.attribution(asset), safe="")}
-    if asset.licence.uri:
-        headers["Link"] = f'<{asset.licence.uri}>; rel="license"'
-    return RedirectResponse(url, status_code=302, headers=headers)
+    return RedirectResponse(url, status_code=302, headers=_delivery_headers(asset, tier))
 
 
 @router.get("/{asset_id}/files/{n}/{name}", status_code=302, dependencies=[Depends(require(Scope.DELIVER))],
@@ -187,14 +182,21 @@ async def deliver_file(seen: VisibleAsset, n: int, name: str, principal: Princip
         raise
     await asyncio.to_thread(_audit, db, principal, asset, decision, subject, tier, True, None)
     url = await asyncio.to_thread(presigned_get, presigner, settings.s3.bucket_assets, key, settings.s3.presign_ttl_s)
-    headers = {"Cache-Control": "no-store", "X-Wenyuan-Tier": tier.value,
-               "Attribution": "UTF-8''" + quote(assets.attribution(asset), safe="")}
-    if asset.licence.uri:
-        headers["Link"] = f'<{asset.licence.uri}>; rel="license"'
+    headers = _delivery_headers(asset, tier)
     if as_ == "json":
         return JSONResponse({"href": url, "tier": tier.value, "mime": mime,
                              "expires_in": settings.s3.presign_ttl_s}, headers=headers)
     return RedirectResponse(url, status_code=302, headers=headers)
+
+
+def _delivery_headers(asset: AssetRecord, tier: Tier) -> dict[str, str]:
+    """What every delivery answers with: not cached, its tier, the credit line (RFC 8187 encoding: titles are often
+    Chinese) and the licence."""
+    headers = {"Cache-Control": "no-store", "X-Wenyuan-Tier": tier.value,
+               "Attribution": "UTF-8''" + quote(assets.attribution(asset), safe="")}
+    if asset.licence.uri:
+        headers["Link"] = f'<{asset.licence.uri}>; rel="license"'
+    return headers
 
 
 def _audit(db: Database, principal: Principal, asset: AssetRecord, decision: Decision, image: int | str, tier: Tier,
