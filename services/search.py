@@ -14,8 +14,9 @@ indexing/walk.PointInTime's, as for dumps and OAI-PMH.
 
 Each page is as few round trips as its searches allow, each an `_msearch` whose searches
 Elasticsearch runs side by side: a keyword page and its facets together; a ranked page's legs, then
-its facets and records together (they need the fused window). `took_ms` stays the sum of the
-searches' own times (the legs count as their slowest, as they always did).
+its facets and records together (they need the fused window). `took_ms` is the sum of those round
+trips' own `took` as Elasticsearch reports it for the whole `_msearch` (from its arrival to its last
+search's end: searches that wait for a free search thread count, as they should).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from services.settings import Settings
 PIT_KEEP_ALIVE = "5m"
 HIGHLIGHT = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2, "fragment_size": 120}
 # What fusion reads of a leg's answer (and the errors): no `_index`, `_shards` or `max_score` to parse.
-LEG_FIELDS = ["responses.took", "responses.hits.total", "responses.hits.hits._id", "responses.hits.hits._score",
+LEG_FIELDS = ["took", "responses.took", "responses.hits.total", "responses.hits.hits._id", "responses.hits.hits._score",
               "responses.hits.hits.matched_queries", "responses.error", "responses.status"]
 EXPIRED = "the cursor has expired (a search stays open 5 minutes after each page); start the search again"
 
@@ -224,9 +225,10 @@ class Searcher:
         return bodies
 
     def _msearch(self, state: Cursor, bodies: dict[str, dict[str, Any]], filter_path: list[str] | None = None
-                 ) -> dict[str, dict[str, Any]]:
-        """Several searches in one round trip (Elasticsearch runs them concurrently); each response by name.
-        The lines are encoded here with orjson (a kNN line carries a vector of hundreds of floats)."""
+                 ) -> tuple[dict[str, dict[str, Any]], int]:
+        """Several searches in one round trip (Elasticsearch runs them concurrently): each response by name, and
+        Elasticsearch's own time for the whole request. The lines are encoded here with orjson (a kNN line carries
+        a vector of hundreds of floats)."""
         lines: list[bytes] = []
         for body in bodies.values():
             body = dict(body)
@@ -245,7 +247,7 @@ class Searcher:
                     raise CursorError(EXPIRED)  # the PIT expired or was closed
                 raise RuntimeError(f"search leg {leg} failed: {resp['error']}")
             out[leg] = resp
-        return out
+        return out, int(result["took"])
 
     def _hydrate(self, query: Query, state: Cursor, ids: list[str], visibility: dict[str, Any] | None
                  ) -> dict[str, Any]:
@@ -292,14 +294,10 @@ class Searcher:
         bodies = {"page": self._keyword(query, state, query.size, visibility, after=state.after)}
         if first:  # the facets in the same round trip
             bodies["facets"] = self._facets(query, state, visibility)
-        responses = self._msearch(state, bodies)
+        responses, took = self._msearch(state, bodies)
         resp = responses["page"]
         hits = [self._hit(h, {"keyword": rank}) for rank, h in enumerate(resp["hits"]["hits"], start=1)]
-        took = resp["took"]
-        facets = None
-        if first:
-            agg = responses["facets"]
-            facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
+        facets = facet_counts(responses["facets"]["aggregations"]) if first else None
         nxt = None
         if len(resp["hits"]["hits"]) == query.size:
             nxt = self._next(state, after=resp["hits"]["hits"][-1]["sort"])
@@ -309,8 +307,7 @@ class Searcher:
                 ) -> tuple[list[str], dict[str, Fused], int]:
         """The ranked ids of the semantic or hybrid window that reach the relevance floor, each with its fused
         score and ranks, and Elasticsearch's time."""
-        responses = self._msearch(state, self._leg_bodies(query, state, visibility), LEG_FIELDS)
-        took = max((int(r["took"]) for r in responses.values()), default=0)  # the legs run side by side
+        responses, took = self._msearch(state, self._leg_bodies(query, state, visibility), LEG_FIELDS)
         legs = {leg: [LegHit(h["_id"], float(h["_score"]), tuple(h.get("matched_queries", ())))
                       for h in resp.get("hits", {}).get("hits", [])] for leg, resp in responses.items()}
         fusion = self.settings.search.fusion
@@ -329,17 +326,17 @@ class Searcher:
             bodies["facets"] = self._facets(query, state, visibility, window=ids)
         if page_ids:
             bodies["records"] = self._hydrate(query, state, page_ids, visibility)
-        responses = self._msearch(state, bodies) if bodies else {}
+        responses, records_took = self._msearch(state, bodies) if bodies else ({}, 0)
+        took += records_took
         if first:
             agg = responses["facets"]
-            facets, took = facet_counts(agg["aggregations"]), took + agg["took"]
+            facets = facet_counts(agg["aggregations"])
             total = state.total = int(agg["hits"]["total"]["value"])
         hits: list[dict[str, Any]] = []
         if not state.tail:
             records: dict[str, dict[str, Any]] = {}
             if page_ids:
                 records = {h["_id"]: h for h in responses["records"]["hits"]["hits"]}
-                took += int(responses["records"]["took"])
             hits = [self._hit(records[i], dict(by_id[i].ranks), by_id[i].score) for i in page_ids if i in records]
             offset = state.offset + len(page_ids)
             if offset < len(ids):
@@ -350,9 +347,9 @@ class Searcher:
         need = query.size - len(hits)
         if need == 0:
             return Page(hits, total, facets, self._next(state, tail=True), took)
-        tail = self._msearch(state, {"tail": self._keyword(query, state, need, visibility, exclude=ids,
-                                                           after=state.after)})["tail"]
-        took += tail["took"]
+        tails, tail_took = self._msearch(state, {"tail": self._keyword(query, state, need, visibility, exclude=ids,
+                                                                       after=state.after)})
+        tail, took = tails["tail"], took + tail_took
         tail_hits = tail["hits"]["hits"]
         hits += [self._hit(h, {"keyword": None}) for h in tail_hits]
         nxt = None

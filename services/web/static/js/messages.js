@@ -1,6 +1,11 @@
 // Every string of the interface, in English and Chinese. {name} is filled by t(key, {name: …}).
-// tests/e2e/test_a11y.py checks that both languages have the same keys.
-export const MESSAGES = {
+// tests/e2e/test_a11y.py checks that both languages have the same keys. Each page's own strings live in
+// messages-<page>.js and are merged in here, so the pages' work never collides in one file.
+import { ASSET_MESSAGES } from "./messages-asset.js";
+import { CONSOLE_MESSAGES } from "./messages-console.js";
+import { SEARCH_MESSAGES } from "./messages-search.js";
+
+const SHARED = {
   en: {
     "lang.name": "English",
     "lang.switch": "Switch the interface to English",
@@ -490,3 +495,7 @@ export const MESSAGES = {
     "error.retry": "请在 {s} 秒后重试。",
   },
 };
+
+export const MESSAGES = Object.fromEntries(["en", "zh"].map((lang) => [lang, {
+  ...SHARED[lang], ...SEARCH_MESSAGES[lang], ...ASSET_MESSAGES[lang], ...CONSOLE_MESSAGES[lang],
+}]));
