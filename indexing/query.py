@@ -15,6 +15,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, Field
 
 from indexing.bridge import Bridge, default_bridge
@@ -225,12 +226,14 @@ def bridge_query(q: str, filters: Filters, visibility: dict[str, Any] | None, an
                      "filter": filter_clause(filters, visibility)}}
 
 
-def knn_clause(field_name: str, vector: Sequence[float], k: int, num_candidates: int, filters: Filters,
+def knn_clause(field_name: str, vector: Sequence[float] | np.ndarray, k: int, num_candidates: int, filters: Filters,
                visibility: dict[str, Any] | None, *, exclude: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The kNN search of every reader (search legs, similar assets, search by image): the filters and the
     caller's visibility in `knn.filter`, so the k nearest are k the caller may see; `exclude` leaves matches out
     (the asset itself, its own institution)."""
-    clause: dict[str, Any] = {"field": field_name, "query_vector": list(vector), "k": k,
+    # An array stays one (orjson writes it whole, in float32's shortest form); anything else becomes a list.
+    query_vector = vector if isinstance(vector, np.ndarray) else list(vector)
+    clause: dict[str, Any] = {"field": field_name, "query_vector": query_vector, "k": k,
                               "num_candidates": max(num_candidates, k)}
     flt = filter_clause(filters, visibility)
     if exclude:

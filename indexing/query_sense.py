@@ -53,7 +53,7 @@ class NonwordProbe:
     weights: np.ndarray
     bias: float
 
-    def probability(self, vector: Sequence[float]) -> float:
+    def probability(self, vector: Sequence[float] | np.ndarray) -> float:
         """How likely the query whose vector this is is a non-word (0–1)."""
         z = float(np.dot(self.weights, np.asarray(vector, dtype=np.float64))) + self.bias
         return 1.0 / (1.0 + math.exp(-z))
@@ -80,7 +80,7 @@ def _probe(name: str, version: str, dimension: int) -> NonwordProbe | None:
                         float(data["bias"]))
 
 
-def gate(legs: Mapping[str, Sequence[LegHit]], vector: Sequence[float], encoder: EncoderInfo,
+def gate(legs: Mapping[str, Sequence[LegHit]], vector: Sequence[float] | np.ndarray, encoder: EncoderInfo,
          fusion: FusionSettings) -> float | None:
     """The gate fusion applies to this query: None (the floor) when a term matched or the query reads as words,
     infinity (nothing) when it reads as a non-word, the fused-score gate when the encoder has no probe."""

@@ -78,7 +78,7 @@ def raw_baseline(es: Elasticsearch, settings: Settings, qs: Sequence[str], text_
 
     def keyword_leg(q: str) -> Any:
         return es.search(index=alias, query=keyword_query(q, flt, vis), size=window, source=False,
-                         track_total_hits=True)
+                         track_total_hits=False)  # as the gateway's leg: the page's total comes from the facets
 
     def knn_leg(v: list[float]) -> Any:
         return es.search(index=alias, knn=knn_clause("text_vector", v, window, s.num_candidates, flt, vis),

@@ -227,7 +227,9 @@ def test_the_gateway_refuses_an_empty_search_a_bad_cursor_and_oversized_pages(se
     assert "cursor" in bad_cursor["detail"]
 
 
-def test_the_gateway_serves_a_search_page_with_facets(settings: Settings) -> None:
+def test_the_gateway_serves_a_search_page_with_facets(settings: Settings, es: Elasticsearch,
+                                                     enricher: Enricher) -> None:
+    ensure_assets_index(es, settings, enricher.encoders)  # the service's own index, as the first batch makes it
     resp = httpx.get(f"{settings.gateway.public_url}/v1/search", params={"q": "vase", "mode": "keyword",
                                                                           "size": 3}, timeout=30)
 
