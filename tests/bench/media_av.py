@@ -4,9 +4,10 @@ Inputs are written by samples/mediafiles/av.py into a temporary directory (no do
 
 - throughput, video: a 20-second 960 × 540, 25 fps H.264/AAC MP4 (a moving colour pattern and a tone);
   audio: a 120-second 44.1 kHz stereo FLAC tone.
-- memory: a 10-second and a 20-minute 160 × 90, 2 fps H.264/AAC MP4 (the long one cheap to make: low
-  resolution and frame rate, but every second of its 44.1 kHz stereo AAC sound decoded and re-encoded), and a
-  10-second and a 20-minute FLAC.
+- memory: a 10-second and a 20-minute (`WENYUAN_BENCH_AV_LONG_MIN`) 160 × 90, 2 fps H.264/AAC MP4 (the long
+  one cheap to make: low resolution and frame rate, but every second of its 44.1 kHz stereo AAC sound decoded
+  and re-encoded), and a 10-second and a 20-minute FLAC; for the videos also the peaks of demux alone, demux +
+  decode and the raw rendition loop, which say where a peak comes from.
 
 Raw PyAV is the same rendition in one loop and nothing else: demux, decode, scale to the rendition's size
 (`VideoFrame.reformat`), encode with the same libx264 and AAC settings, mux with faststart. derive_av does that
@@ -39,7 +40,7 @@ from tests.bench.peaks import in_fresh_process, own_peak_kib
 
 LIMITS = MediaLimits(max_bytes=4 * 2**30, max_pixels=100_000_000, max_duration_s=4 * 3600, max_pages=2000,
                      max_faces=5_000_000)
-LONG_S = 20 * 60
+LONG_S = int(os.environ.get("WENYUAN_BENCH_AV_LONG_MIN", "20")) * 60  # the long inputs' length
 SMALL = (160, 90)
 
 
@@ -112,38 +113,67 @@ def throughput(folder: Path, params: DeriveParams) -> list[tuple[str, float, flo
     return rows
 
 
-def _child(path: str) -> None:
-    """In a fresh process: inspect and derive one file (or nothing), then print the peak RSS as JSON."""
+def _demux(source: Path) -> None:
+    with av.open(str(source)) as src:
+        for _ in src.demux():
+            pass
+
+
+def _decode(source: Path) -> None:
+    with av.open(str(source)) as src:
+        for packet in src.demux():
+            for _ in packet.decode():
+                pass
+
+
+def _derive(source: Path) -> None:
+    facts = inspect_av(source, LIMITS)
+    with tempfile.TemporaryDirectory() as out:
+        derive_av(source, facts, Path(out), DeriveParams())
+
+
+def _raw(source: Path) -> None:
+    with tempfile.TemporaryDirectory() as out:
+        raw_rendition(source, Path(out) / "raw.mp4", DeriveParams())
+
+
+STAGES = {"derive": _derive, "demux": _demux, "decode": _decode, "raw": _raw}
+
+
+def _child(arg: str) -> None:
+    """In a fresh process: one stage on one file (`stage:path`; `-` alone does nothing), then the peak RSS as JSON."""
     started = time.perf_counter()
-    if path != "-":
-        source = Path(path)
-        facts = inspect_av(source, LIMITS)
-        with tempfile.TemporaryDirectory() as out:
-            derive_av(source, facts, Path(out), DeriveParams())
+    if arg != "-":
+        stage, _, path = arg.partition(":")
+        STAGES[stage](Path(path))
     print(json.dumps({"peak_mib": own_peak_kib() / 1024, "seconds": time.perf_counter() - started}))
 
 
 def peak_memory(folder: Path) -> list[tuple[str, float, float]]:
-    """(input, peak RSS MiB, seconds) for each input in its own process; the first row is the import floor."""
+    """(input, peak RSS MiB, seconds) for each input in its own process; the first row is the import floor.
+    For the videos also where a peak comes from: demux alone, demux + decode, the raw PyAV rendition loop."""
     _log(f"writing the memory inputs (two of {LONG_S // 60} minutes)")
-    inputs = [("imports only (floor)", "-"),
-              ("video 160×90 2 fps, 10 s", files.mp4(folder / "short.mp4", 10.0, size=SMALL, fps=2)),
-              (f"video 160×90 2 fps, {LONG_S // 60} min", files.mp4(folder / "long.mp4", LONG_S, size=SMALL, fps=2)),
-              ("audio FLAC stereo, 10 s", files.flac(folder / "short.flac", 10.0)),
-              (f"audio FLAC stereo, {LONG_S // 60} min", files.flac(folder / "long.flac", LONG_S))]
+    videos = [("video 160×90 2 fps, 10 s", files.mp4(folder / "short.mp4", 10.0, size=SMALL, fps=2)),
+              (f"video 160×90 2 fps, {LONG_S // 60} min", files.mp4(folder / "long.mp4", LONG_S, size=SMALL, fps=2))]
+    inputs = [("imports only (floor)", "-")]
+    for label, path in videos:
+        inputs += [(label, f"derive:{path}"), (f"{label}: demux only", f"demux:{path}"),
+                   (f"{label}: demux + decode", f"decode:{path}"), (f"{label}: raw PyAV rendition", f"raw:{path}")]
+    inputs += [("audio FLAC stereo, 10 s", f"derive:{files.flac(folder / 'short.flac', 10.0)}"),
+               (f"audio FLAC stereo, {LONG_S // 60} min", f"derive:{files.flac(folder / 'long.flac', LONG_S)}")]
     rows = []
-    for label, path in inputs:
-        result = in_fresh_process("tests.bench.media_av", str(path))
+    for label, arg in inputs:
+        result = in_fresh_process("tests.bench.media_av", arg)
         rows.append((label, result["peak_mib"], result["seconds"]))
         _log(f"{label}: {result['peak_mib']:.0f} MiB, {result['seconds']:.1f} s")
     return rows
 
 
-def measure(settings: Settings | None = None) -> str:
+def measure(settings: Settings | None = None, *, speed_too: bool = True) -> str:
     params = params_from(settings)
     with tempfile.TemporaryDirectory(prefix="bench-media-av-") as tmp:
         folder = Path(tmp)
-        speed = throughput(folder, params)
+        speed = throughput(folder, params) if speed_too else []
         memory = peak_memory(folder)
     load = os.getloadavg()
     lines = [f"Rendition {params.rendition_height} px at {params.video_bitrate // 1000} kbit/s video, "
@@ -161,5 +191,5 @@ def measure(settings: Settings | None = None) -> str:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--child":
         _child(sys.argv[2])
-    else:
-        print(measure())
+    else:  # `--memory`: the peaks only (WENYUAN_BENCH_AV_LONG_MIN=60 for an hour of video)
+        print(measure(speed_too=sys.argv[1:] != ["--memory"]))
