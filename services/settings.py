@@ -186,6 +186,13 @@ class IngestSettings(BaseModel):
     max_file_bytes: int = Field(512 * 1024 * 1024, description="Largest media file accepted, bytes.")
     max_image_pixels: int = Field(180_000_000, description="Larger images are refused as decompression bombs.")
     max_manifest_rows: int = Field(200_000, description="Largest manifest accepted, rows.")
+    max_title_chars: int = Field(2_000, description="Longest title (title_zh, title_en, original_title) accepted, "
+                                                    "characters; a longer one rejects its row (field-too-long).")
+    max_description_chars: int = Field(
+        100_000, description="Longest description (description_zh, description_en) accepted, characters: a long "
+                             "catalogue essay, a tenth of Elasticsearch's highlighting limit (1,000,000).")
+    max_text_chars: int = Field(10_000, description="Longest value of any other field or unknown column accepted, "
+                                                    "characters.")
     chunk_size: int = Field(250, description="Items per mapped DAG task (one chunk of a batch).")
     store_threads: int = Field(4, description="Rows of a chunk stored at once by the store step (fetch, derive, "
                                               "put: mostly waiting on object storage).")

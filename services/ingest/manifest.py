@@ -6,8 +6,14 @@ Nothing is silently dropped: each physical record comes out as a `ParsedRow`, va
 unreadable (no header, no id column, unknown format) raise `ManifestError`.
 
 Robustness, because museum exports are messy:
-- UTF-8 with or without BOM. Bytes that are not UTF-8 (a GBK export saved as "UTF-8") reject
-  only the rows that contain them, with the encoding they look like.
+- UTF-8 with or without BOM, UTF-16 with BOM. A CSV whose header is not UTF-8 (Excel's GBK
+  "CSV") fails with the encoding it is in and the fix; other bytes that are not UTF-8 reject only
+  the rows that contain them, with the encoding they look like (services/ingest/encodings.py).
+- One hostile row never stops the file: a cell longer than csv's default 131,072 characters, a
+  value over its field's length limit (`ingest.max_*_chars`), a NUL character in a key or value,
+  JSON nested deeper than `MAX_DEPTH` (or too deep for Python's parser), a number too long to
+  read — each rejects its row with a code. A number where JSON Lines wants a string (an object id
+  exported as 1024) is read as its text; null is an empty value.
 - An unbalanced quote would make a CSV parser swallow every following line into one cell; a
   record that spans lines but does not have the header's number of cells is taken to be that
   mistake: its first line is rejected and parsing resumes on the next line.
@@ -20,18 +26,27 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from charset_normalizer import from_bytes
 from pydantic import ValidationError
 
 from schemas.columns import field_for, is_empty
 from schemas.manifest import LABEL_SEPARATOR, MEDIA_SEPARATOR, ManifestRow, MediaRef
+from services.ingest.cells import depth, has_nul, scalar_text
+from services.ingest.encodings import ManifestText, NotUtf8, has_escapes
 from services.ingest.errors import ErrorCode
+from services.settings import IngestSettings
+
+MAX_DEPTH = 16  # a row is flat (media: a list of objects); deeper JSON is kept only as text in `extra`
+MAX_CELL_CHARS = 64 * 1024 * 1024  # csv's own limit (131,072) would stop the file; the field limits reject far less
+csv.field_size_limit(min(sys.maxsize, MAX_CELL_CHARS))
+TITLES = {"title_zh", "title_en", "original_title"}
+DESCRIPTIONS = {"description_zh", "description_en"}
 
 
 class ManifestError(ValueError):
@@ -64,8 +79,10 @@ class ParsedRow:
     @property
     def object_id(self) -> str | None:
         for column, value in self.cells.items():
-            if field_for(column) == "object_id" and value.strip():
-                return value.strip()
+            if field_for(column) == "object_id":
+                text = scalar_text(value)
+                if text and text.strip():
+                    return text.strip()
         return None
 
 
@@ -94,17 +111,18 @@ def manifest_format(name: str) -> str:
     raise ManifestError(f"manifest {name!r}: use a .csv or .jsonl file")
 
 
-def read_manifest(path: Path, *, max_rows: int = 200_000) -> Iterator[ParsedRow]:
+def read_manifest(path: Path, *, max_rows: int = 200_000, limits: IngestSettings | None = None) -> Iterator[ParsedRow]:
     """Every record of the manifest, validated; two passes over the file (ids first), flat memory."""
-    counts = Counter(r.object_id for r in _records(path, max_rows) if r.object_id)
+    text = ManifestText(path)
+    counts = Counter(r.object_id for r in _records(text, max_rows) if r.object_id)
     first_rows: dict[str, list[int]] = {}
     if any(n > 1 for n in counts.values()):
-        for r in _records(path, max_rows):
+        for r in _records(text, max_rows):
             if r.object_id and counts[r.object_id] > 1:
                 first_rows.setdefault(r.object_id, []).append(r.row)
-    for parsed in _records(path, max_rows):
+    for parsed in _records(text, max_rows):
         if not parsed.errors:
-            _validate(parsed)
+            _validate(parsed, limits or IngestSettings())
         oid = parsed.object_id
         if oid and counts[oid] > 1:
             others = ", ".join(str(n) for n in first_rows[oid] if n != parsed.row)
@@ -115,38 +133,29 @@ def read_manifest(path: Path, *, max_rows: int = 200_000) -> Iterator[ParsedRow]
         yield parsed
 
 
-def _records(path: Path, max_rows: int) -> Iterator[ParsedRow]:
-    reader = _csv_records if manifest_format(path.name) == "csv" else _jsonl_records
-    for n, parsed in enumerate(reader(path)):
-        if n >= max_rows:
-            raise ManifestError(f"manifest has more than {max_rows} rows; split the batch")
-        yield parsed
+def _records(text: ManifestText, max_rows: int) -> Iterator[ParsedRow]:
+    reader = _csv_records if manifest_format(text.path.name) == "csv" else _jsonl_records
+    try:
+        for n, parsed in enumerate(reader(text)):
+            if n >= max_rows:
+                raise ManifestError(f"manifest has more than {max_rows} rows; split the batch")
+            yield parsed
+    except NotUtf8 as exc:
+        raise ManifestError(str(exc)) from None
 
 
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", errors="surrogateescape").lstrip("\ufeff")
+def _encoding_error(text: ManifestText, row: int, column: str | None) -> RowError:
+    return RowError(row, column, f"text is not valid UTF-8{text.hint()}", ErrorCode.INVALID_ENCODING)
 
 
-def _encoding_error(row: int, column: str | None, value: str) -> RowError:
-    raw = value.encode("utf-8", errors="surrogateescape")
-    hint = ""
-    for encoding in ("gb18030", "big5"):  # what Chinese spreadsheets save as "ANSI"
-        try:
-            raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        hint = f"; it looks like {'GBK/GB18030' if encoding == 'gb18030' else 'Big5'}"
-        break
-    else:
-        guess = from_bytes(raw).best()
-        hint = f"; it looks like {guess.encoding}" if guess else ""
-    hint += " — save the manifest as UTF-8"
-    return RowError(row, column, f"text is not valid UTF-8{hint}", ErrorCode.INVALID_ENCODING)
+def _nul_error(row: int, column: str | None) -> RowError:
+    where = f"column {column!r}" if column else "a column name"
+    return RowError(row, column, f"{where} holds a NUL character (\\u0000), which no text field may contain; "
+                    "remove it", ErrorCode.NUL_CHARACTER)
 
 
-def _csv_records(path: Path) -> Iterator[ParsedRow]:
-    with path.open("rb") as f:
-        lines = [_decode(line) for line in f]  # text lines only: media never passes through here
+def _csv_records(text: ManifestText) -> Iterator[ParsedRow]:
+    lines = list(text.lines(header=True))  # text lines only: media never passes through here
     if not lines or not lines[0].strip():
         raise ManifestError("the manifest is empty: the first line must name the columns")
     header = next(csv.reader([lines[0]]))
@@ -161,7 +170,12 @@ def _csv_records(path: Path) -> Iterator[ParsedRow]:
             i += 1
             chunk += lines[i]
         i += 1
-        cells = next(csv.reader(io.StringIO(chunk)), [])
+        try:
+            cells = next(csv.reader(io.StringIO(chunk)), [])
+        except csv.Error as exc:  # a cell over MAX_CELL_CHARS
+            yield ParsedRow(start + 1, {}, errors=[RowError(start + 1, None, f"the row cannot be read as CSV: {exc}",
+                                                            ErrorCode.FIELD_TOO_LONG)])
+            continue
         balanced = chunk.count('"') % 2 == 0
         if not balanced or (i - start > 1 and len(cells) != len(header)):
             yield ParsedRow(start + 1, {}, errors=[RowError(
@@ -169,40 +183,58 @@ def _csv_records(path: Path) -> Iterator[ParsedRow]:
                 "this row was skipped and reading went on with the next line", ErrorCode.UNBALANCED_QUOTE)])
             i = start + 1
             continue
-        yield _row_from_cells(start + 1, header, cells)
+        yield _row_from_cells(text, start + 1, header, cells)
 
 
-def _row_from_cells(row: int, header: list[str], cells: list[str]) -> ParsedRow:
+def _row_from_cells(text: ManifestText, row: int, header: list[str], cells: list[str]) -> ParsedRow:
     parsed = ParsedRow(row, dict(zip(header, cells, strict=False)))
     if len(cells) != len(header):
         parsed.errors.append(RowError(row, None, f"{len(cells)} cells where the header has {len(header)} columns",
                                       ErrorCode.WRONG_CELL_COUNT))
     for column, value in parsed.cells.items():
-        if any("\udc80" <= ch <= "\udcff" for ch in value):
-            parsed.errors.append(_encoding_error(row, column, value))
+        if has_escapes(value):
+            parsed.errors.append(_encoding_error(text, row, column))
+        if "\x00" in value or "\x00" in column:
+            parsed.errors.append(_nul_error(row, column))
     return parsed
 
 
-def _jsonl_records(path: Path) -> Iterator[ParsedRow]:
-    with path.open("rb") as f:
-        for n, raw in enumerate(f, start=1):
-            text = _decode(raw).strip()
-            if not text:
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                if any("\udc80" <= ch <= "\udcff" for ch in text):
-                    yield ParsedRow(n, {}, errors=[_encoding_error(n, None, text)])
-                else:
-                    yield ParsedRow(n, {}, errors=[RowError(n, None, f"not a JSON object: {exc.msg} at column "
-                                                            f"{exc.colno}", ErrorCode.INVALID_VALUE)])
-                continue
-            if not isinstance(obj, dict):
-                yield ParsedRow(n, {}, errors=[RowError(n, None, "each line must be a JSON object",
-                                                        ErrorCode.INVALID_VALUE)])
-                continue
-            yield ParsedRow(n, {str(k): v for k, v in obj.items()})  # values may be lists (media) or objects
+def _jsonl_records(text: ManifestText) -> Iterator[ParsedRow]:
+    for n, line in enumerate(text.lines(header=False), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if has_escapes(line):
+                yield ParsedRow(n, {}, errors=[_encoding_error(text, n, None)])
+            else:
+                yield ParsedRow(n, {}, errors=[RowError(n, None, f"not a JSON object: {exc.msg} at column "
+                                                        f"{exc.colno}", ErrorCode.INVALID_VALUE)])
+            continue
+        except RecursionError:
+            yield ParsedRow(n, {}, errors=[_too_deep(n, None)])
+            continue
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            yield ParsedRow(n, {}, errors=[RowError(n, None, f"not a JSON object: {exc}", ErrorCode.INVALID_VALUE)])
+            continue
+        if not isinstance(obj, dict):
+            yield ParsedRow(n, {}, errors=[RowError(n, None, "each line must be a JSON object",
+                                                    ErrorCode.INVALID_VALUE)])
+            continue
+        parsed = ParsedRow(n, {str(k): v for k, v in obj.items()})  # values may be lists (media) or objects
+        for key, value in parsed.cells.items():
+            if depth(value, MAX_DEPTH) > MAX_DEPTH - 1:
+                parsed.errors.append(_too_deep(n, key))
+            elif "\x00" in key or has_nul(value):
+                parsed.errors.append(_nul_error(n, key))
+        yield parsed
+
+
+def _too_deep(row: int, column: str | None) -> RowError:
+    return RowError(row, column, f"JSON nested more than {MAX_DEPTH} levels deep; a row is flat (media: a list "
+                    "of objects)", ErrorCode.TOO_DEEP)
 
 
 def _check_header(header: list[str]) -> None:
@@ -224,17 +256,36 @@ def _column_of(parsed: ParsedRow, target: str) -> str:
     return target
 
 
-def _validate(parsed: ParsedRow) -> None:
+def _limit(field_name: str | None, limits: IngestSettings) -> tuple[int, str]:
+    if field_name in TITLES:
+        return limits.max_title_chars, "ingest.max_title_chars"
+    if field_name in DESCRIPTIONS:
+        return limits.max_description_chars, "ingest.max_description_chars"
+    return limits.max_text_chars, "ingest.max_text_chars"
+
+
+def _validate(parsed: ParsedRow, limits: IngestSettings) -> None:
     data: dict[str, Any] = {}
     extra: dict[str, str] = {}
-    for column, value in parsed.cells.items():
+    for column, cell in parsed.cells.items():
         field_name = field_for(column)
-        if isinstance(value, str) and is_empty(value):
+        value: Any = cell
+        if value is None or (isinstance(value, str) and is_empty(value)):
             continue
+        if field_name not in {"media", "materials"} and scalar_text(value) is not None:
+            value = scalar_text(value)  # a JSON number where a string is meant: its text
         if field_name is None:
-            extra[column] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            value = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            extra[column] = value
         else:
             data[field_name] = value
+        limit, setting = _limit(field_name, limits)
+        if field_name != "media" and isinstance(value, str) and len(value) > limit:
+            parsed.errors.append(RowError(parsed.row, _column_of(parsed, field_name) if field_name else column,
+                                          f"{len(value):,} characters, more than the {limit:,} allowed ({setting})",
+                                          ErrorCode.FIELD_TOO_LONG))
+    if parsed.errors:
+        return
     data["extra"] = extra
     try:
         parsed.record = ManifestRow.model_validate(data)

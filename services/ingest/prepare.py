@@ -75,7 +75,8 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
         local = Path(tmp) / Path(manifests[0]).name
         ctx.s3.fget_object(s3.bucket_staging, manifests[0], str(local))
         try:
-            for parsed in read_manifest(local, max_rows=ctx.settings.ingest.max_manifest_rows):
+            for parsed in read_manifest(local, max_rows=ctx.settings.ingest.max_manifest_rows,
+                                        limits=ctx.settings.ingest):
                 received += 1
                 record = parsed.record
                 paths = parsed.media_paths
