@@ -45,6 +45,10 @@ LITERAL_TITLE = "literal_title"
 # server's bigram fields as phrases (船 finds 帆船, which jieba keeps as one word).
 BRIDGE_PHRASE_FIELDS = ["title_zh^3", "original_title^2", "description_zh"]
 HIGHLIGHT_FIELDS = ["title_zh", "title_en", "description_zh", "description_en", "ai.ocr_text"]
+# Highlighting analyses each hit's field text again at query time. Elasticsearch refuses (the whole search fails)
+# a field longer than index.highlight.max_analyzed_offset (1,000,000 characters) unless the request bounds it; bounded,
+# a longer field is highlighted in its first MAX_ANALYZED_OFFSET characters and still matched and returned whole.
+MAX_ANALYZED_OFFSET = 100_000
 # Facets: name → field. Counts come from the same filtered query as the hits.
 FACETS = {"category": "category_ids", "material": "material_ids", "institution": "institution", "region": "region",
           "department": "department", "licence": "licence.code", "reusable": "licence.reusable",
@@ -139,7 +143,8 @@ def page_hits(q: str) -> dict[str, Any]:
                        "query": {"match": {"images.text": {"query": q, "minimum_should_match": MINIMUM_SHOULD_MATCH}}},
                        "inner_hits": {"name": PAGE_HITS, "size": PAGE_HITS_SIZE, "_source": ["images.page"],
                                       "highlight": {"fields": {"images.text": {"number_of_fragments": 1,
-                                                                               "fragment_size": 160}}}}}}
+                                                                               "fragment_size": 160}},
+                                                    "max_analyzed_offset": MAX_ANALYZED_OFFSET}}}}
 
 
 def pages_of(hit: dict[str, Any]) -> list[dict[str, Any]]:

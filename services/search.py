@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +40,7 @@ from indexing.encoders.base import TextToImageEncoder, info
 from indexing.fusion import Fused, LegHit, fuse
 from indexing.query import (
     HIGHLIGHT_FIELDS,
+    MAX_ANALYZED_OFFSET,
     Filters,
     Mode,
     Sort,
@@ -52,10 +55,11 @@ from indexing.query import (
 from indexing.query_sense import gate as query_gate
 from indexing.source import record_source
 from indexing.walk import PointInTime
-from services.settings import Settings
+from services.settings import Settings, get_settings
 
 PIT_KEEP_ALIVE = "5m"
-HIGHLIGHT = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2, "fragment_size": 120}
+HIGHLIGHT = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2, "fragment_size": 120,
+             "max_analyzed_offset": MAX_ANALYZED_OFFSET}  # a record of any length highlights (indexing/query.py)
 # What fusion reads of a leg's answer (and the errors): no `_index`, `_shards` or `max_score` to parse.
 LEG_FIELDS = ["took", "responses.took", "responses.hits.total", "responses.hits.hits._id", "responses.hits.hits._score",
               "responses.hits.hits.matched_queries", "responses.error", "responses.status"]
@@ -81,6 +85,39 @@ class Query:
         return hashlib.sha256(data.encode()).hexdigest()[:16]
 
 
+# A cursor is `<payload>.<mac>`: base64url JSON of the position, and an HMAC of it under the service's key, so
+# only cursors this service issued reach Elasticsearch (a forged point-in-time id or search_after value would make
+# it fail the search). The key derives from s3.secret_key, which production requires to be real, so every worker
+# of a deployment shares it.
+CURSOR_MAC_BYTES = 16
+CURSOR_MAX_AFTER = 4  # sort values a keyword leg's search_after holds (two today: a number and an asset id)
+CURSOR_MAX_OFFSET = 1_000_000
+NOT_ISSUED = "the cursor is not one this service issued: pass `next` from a previous page unchanged"
+
+
+@functools.cache
+def _cursor_key() -> bytes:
+    secret = get_settings().s3.secret_key.get_secret_value()
+    return hashlib.sha256(b"wenyuan-search-cursor\x1f" + secret.encode()).digest()
+
+
+def _cursor_mac(payload: str) -> str:
+    digest = hmac.new(_cursor_key(), payload.encode(), hashlib.sha256).digest()[:CURSOR_MAC_BYTES]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def _is_sort_value(value: Any) -> bool:
+    if isinstance(value, str):
+        return len(value) <= 256
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _int(value: Any, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{value!r} is not an integer in [{low}, {high}]")
+    return value
+
+
 @dataclass
 class Cursor:
     pit: str | None
@@ -92,26 +129,37 @@ class Cursor:
 
     def encode(self) -> str:
         raw = json.dumps({"v": 1, "pit": self.pit, "fp": self.fingerprint, "o": self.offset, "a": self.after,
-                          "t": self.tail, "n": self.total})
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+                          "t": self.tail, "n": self.total}, separators=(",", ":"))
+        payload = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        return f"{payload}.{_cursor_mac(payload)}"
 
     @classmethod
     def decode(cls, token: str) -> Cursor:
+        """The position a cursor stands for; CursorError for anything this service did not issue unchanged."""
+        payload, _, mac = token.partition(".")
+        if not payload or not mac or not hmac.compare_digest(mac.encode(), _cursor_mac(payload).encode()):
+            raise CursorError(NOT_ISSUED)
         try:
-            data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+            data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            if not isinstance(data, dict):
+                raise TypeError("not an object")
             if data.get("v") != 1:
                 raise CursorError("this cursor was made by another version of the service; start the search again")
-            after = data["a"]
-            if after is not None and not isinstance(after, list):
+            pit, fingerprint, after = data["pit"], data["fp"], data["a"]
+            if not isinstance(pit, str | None) or not isinstance(fingerprint, str):
+                raise TypeError("pit, fp")
+            if after is not None and not (isinstance(after, list) and len(after) <= CURSOR_MAX_AFTER
+                                          and all(_is_sort_value(v) for v in after)):
                 raise TypeError("after")
-            return cls(pit=str(data["pit"]) if data["pit"] else None, fingerprint=str(data["fp"]),
-                       offset=int(data["o"]), after=after,
-                       tail=bool(data["t"]), total=int(data.get("n", 0)))
-        except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, CursorError):
-                raise
-            raise CursorError("the cursor is not one this service issued: pass `next` from a previous page "
-                              "unchanged") from exc
+            if not isinstance(data["t"], bool):
+                raise TypeError("t")
+            return cls(pit=pit or None, fingerprint=fingerprint, offset=_int(data["o"], 0, CURSOR_MAX_OFFSET),
+                       after=after, tail=data["t"], total=_int(data.get("n", 0), 0, 2**53))
+        except CursorError:
+            raise
+        except (binascii.Error, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError,
+                RecursionError) as exc:
+            raise CursorError(NOT_ISSUED) from exc
 
 
 @dataclass

@@ -33,12 +33,19 @@ def _cursor(event_id: int) -> str:
     return base64.urlsafe_b64encode(str(event_id).encode()).decode().rstrip("=")
 
 
+MAX_EVENT_ID = 2**31 - 1  # the id column is an INTEGER: a larger id is no cursor this log gave
+
+
 def _after(cursor: str | None) -> int | None:
+    """The id a cursor starts before; ValueError for anything `_cursor` did not write."""
     if cursor is None:
         return None
     try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except ValueError as exc:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        if not text.isdigit() or not 0 < int(text) <= MAX_EVENT_ID:
+            raise ValueError(text)
+        return int(text)
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors too
         raise ValueError("the cursor is not one this service issued: pass `next` unchanged") from exc
 
 

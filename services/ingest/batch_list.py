@@ -21,7 +21,8 @@ from services.settings import S3Settings
 from services.storage import ObjectNotFound
 
 PREFIX = "batches/"
-CURSOR = re.compile(r"^(\d{1,20})\.([0-9A-Za-z-]{1,64})$")
+CURSOR = re.compile(r"^([0-9]{1,18})\.([0-9A-Za-z-]{1,64})$")
+LATEST_MICROS = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z: the last instant a datetime can hold
 
 Position = tuple[int, str]  # (created_at in microseconds since the epoch, batch id)
 
@@ -42,8 +43,11 @@ def cursor_of(batch: BatchRecord) -> str:
 def parse_cursor(cursor: str) -> Position:
     match = CURSOR.fullmatch(cursor)
     if not match:
-        raise BadCursor(f"not a cursor of this listing: {cursor!r}")
-    return int(match[1]), match[2]
+        raise BadCursor(f"not a cursor of this listing: {cursor[:100]!r}")
+    micros = int(match[1])
+    if micros > LATEST_MICROS:  # a day past year 9999 would not even be a date to start from
+        raise BadCursor(f"not a cursor of this listing: {cursor[:100]!r}")
+    return micros, match[2]
 
 
 def _day(batch_id: str) -> str:
