@@ -4,6 +4,7 @@
     ├── UnknownEntity       an institution, department, staff member, app, key or grant that does not exist
     ├── AlreadyExists       an id already taken
     ├── NotAllowed          the principal may not do this (role, scope, or another institution's business)
+    ├── InvalidGrant        a grant whose scope could not select assets (a saved query search would refuse: 422)
     ├── TierRefused         the asset is visible, but not at the tier asked for (403, says what would allow it)
     ├── InvalidKey          a key that is malformed, unknown, revoked or expired (401)
     └── RateLimited         too many requests in this window (429)
@@ -29,6 +30,10 @@ class AlreadyExists(AccessError):
 
 class NotAllowed(AccessError):
     pass
+
+
+class InvalidGrant(AccessError):
+    """A grant's scope is not one a search could run: `errors` names each field and reason."""
 
 
 class InvalidKey(AccessError):

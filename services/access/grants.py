@@ -4,23 +4,68 @@
 A grant takes effect on the grantee's next request and ends the moment it is revoked or expires:
 principals are made per request with the grants in force then (`active_for`). Only the grantor's
 admins make and revoke its grants; the grantee sees the grants it holds.
+
+A grant's scope becomes a clause of every search its grantee makes (services/access/policy.grant_clause), so a
+saved query is checked against the search filter model when the grant is made (`scope_errors`: an unknown
+filter, a wrong type, a query that selects everything are 422). A grant stored malformed all the same (before
+this check, or by hand) is left out of the principal and logged, never fatal to the grantee's requests; it is
+still listed, and its grantor's admins can revoke it.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from indexing.query import Filters
 from schemas.access import GranteeKind, GrantScope, Purpose, Tier
 from schemas.organisations import GrantIn, GrantOut
 from services.access import audit
-from services.access.errors import NotAllowed, UnknownEntity
+from services.access.errors import InvalidGrant, NotAllowed, UnknownEntity
 from services.access.models import Grant, Region, utcnow
 from services.access.orgs import app, institution, require_admin_of
 from services.access.principals import ActiveGrant, Principal
+
+log = logging.getLogger(__name__)
+
+Reason = tuple[str, str]  # (field of the grant, what is wrong with it)
+
+
+def _filter_errors(filters: Any) -> list[Reason]:
+    if filters is None:
+        return []
+    if not isinstance(filters, dict):
+        return [("query.filters", "must be an object of search filters, as GET /v1/search takes them")]
+    known = Filters.model_fields
+    out = [(f"query.filters.{name}", f"not a search filter; one of {', '.join(known)}")
+           for name in filters if name not in known]
+    try:
+        Filters.model_validate({k: v for k, v in filters.items() if k in known})
+    except ValidationError as exc:
+        out += [("query.filters." + ".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
+    return out
+
+
+def scope_errors(scope: GrantScope, value: Any) -> list[Reason]:
+    """Why a grant's scope value could not become a search clause; empty when it can."""
+    if not isinstance(value, dict):
+        return [("scope_value", "must be an object")]
+    if scope is GrantScope.BATCH or scope is GrantScope.CATEGORY:
+        name = "batch_id" if scope is GrantScope.BATCH else "category"
+        ok = isinstance(value.get(name), str) and value[name]
+        return [] if ok else [(name, f"scope {scope.value} needs {name}, a non-empty string")]
+    q, filters = value.get("q"), value.get("filters")
+    out = [] if q is None or isinstance(q, str) else [("query.q", "must be text")]
+    out += _filter_errors(filters)
+    if not out and not (q or "").strip() and Filters.model_validate(filters or {}).is_empty():
+        out.append(("query", "a saved query needs words (q) or at least one filter that selects something"))
+    return out
 
 
 def _active(row: Grant, now: datetime) -> bool:
@@ -55,6 +100,9 @@ def create_grant(session: Session, actor: Principal, body: GrantIn) -> GrantOut:
         raise NotAllowed("an institution needs no grant for its own assets")
     if body.valid_until is not None and body.valid_until <= utcnow():
         raise NotAllowed("valid_until is in the past: a grant must end in the future")
+    if errors := scope_errors(body.scope, body.scope_value()):
+        raise InvalidGrant("; ".join(f"body.{f}: {r}" for f, r in errors), field=f"body.{errors[0][0]}",
+                           errors=[{"field": f"body.{f}", "reason": r} for f, r in errors])
     row = Grant(id=uuid.uuid4().hex, grantor_id=actor.institution, grantee_kind=body.grantee_kind.value,
                 grantee_id=body.grantee, tier=body.tier.value, scope=body.scope.value, scope_value=body.scope_value(),
                 purpose=body.purpose.value, note=body.note, valid_until=body.valid_until, created_by=actor.id)
@@ -109,7 +157,22 @@ def active_for(session: Session, *, institution_id: str | None, region: str | No
     rows = session.scalars(select(Grant).where(or_(*clauses), Grant.revoked_at.is_(None),
                                                or_(Grant.valid_until.is_(None), Grant.valid_until > now))
                            .order_by(Grant.id))
-    return tuple(ActiveGrant(id=r.id, grantor=r.grantor_id, grantee_kind=GranteeKind(r.grantee_kind),
-                             grantee=r.grantee_id, tier=Tier(r.tier), scope=GrantScope(r.scope),
-                             value=r.scope_value, purpose=Purpose(r.purpose), valid_until=r.valid_until)
-                 for r in rows)
+    return tuple(g for r in rows if (g := _in_force(r)) is not None)
+
+
+def _in_force(row: Grant) -> ActiveGrant | None:
+    """The grant as a principal carries it; None (logged) for one stored malformed: its grantee's requests go on
+    without it rather than fail."""
+    try:
+        scope = GrantScope(row.scope)
+        errors = scope_errors(scope, row.scope_value)
+        if not errors:
+            return ActiveGrant(id=row.id, grantor=row.grantor_id, grantee_kind=GranteeKind(row.grantee_kind),
+                               grantee=row.grantee_id, tier=Tier(row.tier), scope=scope, value=row.scope_value,
+                               purpose=Purpose(row.purpose), valid_until=row.valid_until)
+    except ValueError as exc:  # a kind, tier, scope or purpose outside the vocabularies
+        errors = [("grant", str(exc))]
+    log.warning("grant %s of %s to %s %s is malformed and left out: %s", row.id, row.grantor_id, row.grantee_kind,
+                row.grantee_id, "; ".join(f"{f}: {r}" for f, r in errors),
+                extra={"grant": row.id, "grantor": row.grantor_id})
+    return None

@@ -195,7 +195,8 @@ async def _on_access_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, access.AccessError)
     kinds: dict[type[Exception], type[Problem]] = {
         access.UnknownEntity: EntityNotFound, access.AlreadyExists: Conflict, access.NotAllowed: Forbidden,
-        access.InvalidKey: Unauthorized, access.RateLimited: TooManyRequests, access.TierRefused: TierNotAllowed}
+        access.InvalidGrant: InvalidRequest, access.InvalidKey: Unauthorized, access.RateLimited: TooManyRequests,
+        access.TierRefused: TierNotAllowed}
     kind = kinds.get(type(exc), Problem)
     return problem_response(kind.status, kind(exc.detail, **exc.extensions).body(request.url.path))
 

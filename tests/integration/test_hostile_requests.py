@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
@@ -17,8 +18,9 @@ from indexing.bulk import index_documents
 from indexing.enrich import Enricher
 from schemas.access import Role
 from services.access.db import Database
+from services.access.models import Grant
 from services.gateway.app import create_app
-from services.gateway.errors import BadRequest
+from services.gateway.errors import BadRequest, InvalidRequest
 from services.settings import Settings
 from tests.access import Member, make_institution, staff_key
 from tests.factories import make_asset
@@ -159,3 +161,75 @@ def test_forged_resumption_tokens_are_bad_resumption_token(client: TestClient, t
     assert resp.status_code == 200, resp.text
     error = ET.fromstring(resp.content).find(f"{OAI}error")
     assert error is not None and error.get("code") == "badResumptionToken"
+
+
+# -- a malformed grant must not break another tenant --------------------------------------------------------------
+
+BAD_FILTERS = [{"category": 5}, {"year_from": "x"}, {"colour": ["red"]}, {"category": "bronze"},
+               {"year_from": {"gte": 1}}, {"media_type": ["hologram"]}]
+
+
+@pytest.fixture(scope="module")
+def grantor(db: Database, held: dict[str, str]) -> Member:
+    """An admin of the institution whose records `held` put in the index."""
+    return staff_key(db, held["institution"], Role.ADMIN)
+
+
+@pytest.mark.parametrize("filters", BAD_FILTERS)
+def test_a_grant_with_filters_search_would_refuse_is_422_naming_the_field(
+        client: TestClient, db: Database, grantor: Member, filters: dict[str, object]) -> None:
+    grantee = make_institution(db, "CN-SH")
+    body = {"grantee_kind": "institution", "grantee": grantee, "tier": "preview", "scope": "query",
+            "query": {"q": "bronze", "filters": filters}, "purpose": "research"}
+
+    resp = client.post("/v1/grants", json=body, headers=auth(grantor.key))
+
+    problem = assert_problem(resp, 422, InvalidRequest.type)
+    assert problem["errors"] and all(e["field"].startswith("body.query.filters.") for e in problem["errors"])
+    assert next(iter(filters)) in problem["errors"][0]["field"]
+
+
+def test_a_grant_with_good_filters_is_made(client: TestClient, db: Database, grantor: Member) -> None:
+    body = {"grantee_kind": "institution", "grantee": make_institution(db, "CN-SH"), "tier": "preview",
+            "scope": "query", "query": {"filters": {"category": ["bronze"], "year_from": -1000}}, "purpose": "research"}
+
+    resp = client.post("/v1/grants", json=body, headers=auth(grantor.key))
+
+    assert resp.status_code == 201, resp.text
+
+
+def _store_bad_grant(db: Database, grantor: Member, grantee: str, scope: str, value: dict[str, object]) -> str:
+    """A grant as one stored before grants were validated: written to the store directly."""
+    row = Grant(id=uuid.uuid4().hex, grantor_id=grantor.institution, grantee_kind="institution", grantee_id=grantee,
+                tier="preview", scope=scope, scope_value=value, purpose="research", created_by=grantor.staff_id)
+    with db.session() as s:
+        s.add(row)
+    return row.id
+
+
+@pytest.mark.parametrize(("scope", "value"), [("query", {"filters": {"category": 5}}),
+                                              ("query", {"filters": {"year_from": "x"}}),
+                                              ("query", {"q": ["x"]}), ("batch", {}), ("category", {"category": 7})])
+def test_a_bad_stored_grant_is_skipped_and_the_grantee_still_answered(
+        client: TestClient, db: Database, held: dict[str, str], grantor: Member, scope: str,
+        value: dict[str, object], caplog: pytest.LogCaptureFixture) -> None:
+    grantee = make_institution(db, "CN-SH")
+    grant_id = _store_bad_grant(db, grantor, grantee, scope, value)
+    reader = staff_key(db, grantee, Role.ADMIN)  # a key first seen now: its principal is read with the grant
+    asset = held["huge"]
+
+    answers = {"search": client.get("/v1/search", params={"q": "bronze", "institution": held["institution"]},
+                                    headers=auth(reader.key)),
+               "asset": client.get(f"/v1/assets/{asset}", headers=auth(reader.key)),
+               "iiif": client.get(f"/iiif/3/{asset}/manifest", headers=auth(reader.key)),
+               "oai": client.get("/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"},
+                                 headers=auth(reader.key)),
+               "me": client.get("/v1/me", headers=auth(reader.key)),
+               "grants": client.get("/v1/grants", headers=auth(reader.key))}
+    revoked = client.delete(f"/v1/grants/{grant_id}", headers=auth(grantor.key))
+
+    assert {k: r.status_code for k, r in answers.items()} == dict.fromkeys(answers, 200)
+    assert grant_id not in {g["id"] for g in answers["me"].json()["grants"]}  # not in force
+    assert grant_id in {g["id"] for g in answers["grants"].json()}  # but listed, so it can be seen and revoked
+    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert any(grant_id in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
