@@ -299,6 +299,11 @@ class SearchSettings(BaseModel):
                                                             "bbq_hnsw… (recall measured in docs/BENCHMARKS.md).")
     hnsw_m: int = Field(16, description="HNSW graph degree.")
     hnsw_ef_construction: int = Field(100, description="HNSW candidates while building.")
+    merge_above_segments: int = Field(5, ge=1, description="The daily merge_segments DAG force-merges the assets "
+                                      "index when it holds more searchable segments than this (each segment's HNSW "
+                                      "graph is searched with the full num_candidates; indexing/segments.py).")
+    merge_to_segments: int = Field(1, ge=1, description="Segments per shard the daily merge leaves.")
+    merge_timeout_s: float = Field(4 * 3600, gt=0, description="Longest wait for that merge, seconds.")
 
 
 class IIIFSettings(BaseModel):
