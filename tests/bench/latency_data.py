@@ -28,6 +28,7 @@ from indexing.encoders.base import info
 from indexing.enrich import search_terms
 from indexing.periods import period_record
 from indexing.query import Filters
+from indexing.segments import merge_segments
 from schemas import taxonomy
 from schemas.asset import AssetRecord, EncoderInfo
 from services.settings import Settings, get_settings
@@ -72,6 +73,7 @@ class Setup:
     refresh_s: float = 0.0
     when: str = ""
     reused: bool = False  # the assets were there; the numbers are those of the run that indexed them
+    merge: str = ""  # what the daily merge_segments DAG's merge did before this run (indexing/segments.py)
 
 
 def _encoders() -> dict[str, EncoderInfo | None]:
@@ -180,6 +182,7 @@ def setup(es: Elasticsearch, settings: Settings, encoders: dict[str, EncoderInfo
         except (OSError, ValueError, TypeError):
             out = Setup()
         out.present_before, out.reused = have, True
+        out.merge = _merge(es, settings)
         return out
     out = Setup(present_before=have, when=f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     corpus, _, texts = vectors.corpus_and_queries(settings)
@@ -202,11 +205,21 @@ def setup(es: Elasticsearch, settings: Settings, encoders: dict[str, EncoderInfo
     t0 = time.perf_counter()
     es.options(request_timeout=3600).indices.refresh(index=alias)
     out.refresh_s = time.perf_counter() - t0
+    out.merge = _merge(es, settings)
     if not out.failed:
         path = _setup_record(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(asdict(out)))
     return out
+
+
+def _merge(es: Elasticsearch, settings: Settings) -> str:
+    """The service's own segment upkeep, as the daily DAG runs it on a live index (merges only when needed)."""
+    r = merge_segments(es, settings)
+    said = (f"merged {r.segments_before} segments into {r.segments_after} in {r.seconds:.0f} s" if r.merged
+            else f"{r.segments_before} segments, no merge needed")
+    _log(f"segments: {said}")
+    return said
 
 
 def remove(settings: Settings) -> int:
