@@ -4,6 +4,9 @@ Files travel from the museum's disk to the staging bucket over presigned URLs (t
 never proxies bytes). Resuming is by checksum: `.wenyuan-upload.json` in the folder remembers
 the batch, and a file whose staged ETag equals the one computed locally (MD5, or S3's
 multipart ETag for files sent in parts) is not sent again.
+
+Only files inside the folder are sent: a symbolic link (or a manifest) that leads out of it —
+`images/passwd.jpg → /etc/passwd` — stops the upload before anything is sent, naming the link.
 """
 
 from __future__ import annotations
@@ -46,14 +49,24 @@ def find_manifest(folder: Path) -> Path:
         names = ", ".join(p.name for p in candidates) or "none"
         raise UploadError(f"{folder} must hold exactly one manifest (.csv or .jsonl) at its top level; found {names}")
     manifest_format(candidates[0].name)
-    return candidates[0]
+    return inside(folder, candidates[0])
+
+
+def inside(folder: Path, path: Path) -> Path:
+    """`path`, if it (after every symbolic link) is inside `folder`; UploadError naming it otherwise."""
+    target = path.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        name = path.relative_to(folder).as_posix()
+        raise UploadError(f"{name} is a symbolic link to {target}, outside the batch folder {folder}: only files "
+                          "inside the folder are uploaded; copy the file in or remove the link")
+    return path
 
 
 def check_folder(folder: Path) -> LocalCheck:
     manifest = find_manifest(folder)
-    rows = list(read_manifest(manifest))
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p != manifest
+    files = sorted(inside(folder, p) for p in folder.rglob("*") if p.is_file() and p != manifest
                    and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    rows = list(read_manifest(manifest))
     present = {p.relative_to(folder).as_posix() for p in files}
     check = LocalCheck(manifest, rows, files)
     listed: set[str] = set()
@@ -97,7 +110,7 @@ class Uploader:
         resp = self.api.request(method, path, **kwargs)
         if resp.status_code >= 400:
             try:
-                detail = resp.json().get("detail", resp.text)
+                detail = resp.json().get("detail", resp.text)  # a 422 names each field and reason in it
             except ValueError:
                 detail = resp.text
             raise UploadError(f"{method} {path}: {resp.status_code} {detail}")

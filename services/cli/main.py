@@ -21,6 +21,7 @@ from rich.table import Table
 
 from services import __version__
 from services.cli import api
+from services.ingest.manifest import ManifestError
 from services.settings import get_settings
 from services.uploader import STATE_FILE, LocalCheck, Uploader, UploadError, check_folder
 
@@ -113,7 +114,12 @@ def upload(
     max_file_size: int = typer.Option(None, help="Reject files larger than this many bytes in this batch."),
 ) -> None:
     """Upload a digitisation batch with a curator's key: validate locally, send files (resumable), submit."""
-    check = check_folder(folder)
+    try:
+        check = check_folder(folder)
+    except (UploadError, ManifestError) as exc:  # a link out of the folder; a manifest that cannot be read
+        console.print(f"[red]{exc}[/red]", soft_wrap=True)
+        console.print("nothing was uploaded")
+        raise typer.Exit(2) from exc
     _print_local_check(folder, check)
     if strict and (check.errors or check.missing):
         raise typer.Exit(1)

@@ -45,6 +45,11 @@ class BatchKeys:
         return self.work("rejected.jsonl")
 
     @property
+    def warnings(self) -> str:
+        """Valid rows' warnings (a date not understood), by row; finalize adds them to the report."""
+        return self.work("warnings.jsonl")
+
+    @property
     def chunk_prefix(self) -> str:
         return self.work("chunk-")
 

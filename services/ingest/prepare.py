@@ -3,7 +3,9 @@
 Valid rows go to chunk files (`work/chunk-00001.jsonl` …, `ingest.chunk_size` rows each) whose
 keys are returned for the mapped tasks. Every rejected row, and every staged file that no row
 lists, goes to `work/rejected.jsonl` with row, field and reason, and its files are copied to
-quarantine. Deterministic: rerunning writes the same keys with the same content.
+quarantine. A valid row with something not understood (a date that names no years) gets warnings
+in `work/warnings.jsonl`, which finalize adds to its item in the report. Deterministic: rerunning
+writes the same keys with the same content.
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from typing import Any
 
 from minio.commonconfig import CopySource
 
+from indexing.periods import PeriodFlag, period_record
 from schemas.columns import field_for
+from schemas.manifest import ManifestRow
 from services.ingest.batches import BatchProgress, BatchState, load_batch, save_batch
 from services.ingest.context import IngestContext
 from services.ingest.errors import ErrorCode
@@ -43,6 +47,22 @@ def _media_column(parsed: ParsedRow) -> str:
     return next((c for c in parsed.cells if field_for(c) == "media"), "media")
 
 
+UNREAD_DATES = {PeriodFlag.UNRECOGNISED, PeriodFlag.AMBIGUOUS, PeriodFlag.INCONSISTENT}  # not "unknown": 不详 is meant
+
+
+def warnings_of(parsed: ParsedRow, record: ManifestRow) -> list[dict[str, Any]]:
+    """What a valid row says that was not understood: a date or period that names no years."""
+    period = period_record(record.period, record.date)
+    if period is None or period.parsed or period.flag not in UNREAD_DATES:
+        return []
+    target = "date" if record.date else "period"
+    column = next((c if c == target else f"{c} ({target})" for c in parsed.cells if field_for(c) == target), target)
+    return [{"field": column, "code": ErrorCode.DATE_UNPARSED.value,
+             "reason": f"{period.source!r} could not be read as years ({period.flag}): the object is stored, but "
+                       "period filters and date sorting will not find it; write years (1736–1795), a century "
+                       "(18世纪) or a period name (清乾隆)"}]
+
+
 def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
     s3 = ctx.settings.s3
     batch = load_batch(ctx.s3, s3, batch_id)
@@ -59,6 +79,7 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
         return _fail(ctx, batch_id, f"expected one manifest in the batch, found {len(manifests)}")
 
     rejected: list[dict[str, Any]] = []
+    warned: list[dict[str, Any]] = []
     chunk: list[dict[str, Any]] = []
     chunk_keys: list[str] = []
     listed: set[str] = set()
@@ -91,6 +112,8 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
                     quarantine(ctx, batch_id, present)
                     continue
                 valid += 1
+                if warnings := warnings_of(parsed, record):
+                    warned.append({"row": parsed.row, "warnings": warnings})
                 chunk.append({"row": parsed.row, "record": record.model_dump(mode="json")})
                 if len(chunk) >= ctx.settings.ingest.chunk_size:
                     flush()
@@ -103,6 +126,7 @@ def prepare(ctx: IngestContext, batch_id: str) -> list[str]:
         rejected.append(rejection(None, None, [RowError(None, "media", f"file {path!r} is in the batch but no "
                                                         "manifest row lists it", ErrorCode.MEDIA_UNLISTED)], [path]))
         quarantine(ctx, batch_id, [path])
+    put_jsonl(ctx.s3, s3.bucket_reports, keys.warnings, warned)
     put_jsonl(ctx.s3, s3.bucket_reports, keys.rejected, rejected)
 
     batch = load_batch(ctx.s3, s3, batch_id)

@@ -4,7 +4,9 @@ Small files get one presigned PUT; files from `ingest.multipart_threshold_bytes`
 multipart upload — one presigned URL per part, completed through the gateway with the parts'
 ETags. Each target carries the ETag of an object already staged under that path, so a client
 that stopped half-way can skip what it already sent (it compares with the checksum it computes:
-MD5 for one part, the S3 multipart ETag for several).
+MD5 for one part, the S3 multipart ETag for several). A declared size over the largest file any
+kind accepts (`largest_file_bytes`) is refused before a target is made: a file that would be
+rejected anyway gets no URL, and a size of a petabyte no ten thousand parts of 100 GB.
 """
 
 from __future__ import annotations
@@ -14,25 +16,44 @@ from datetime import timedelta
 
 from minio import Minio
 from minio.datatypes import Part
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from schemas.manifest import safe_relative_path
 from services.ingest.batches import manifest_key, staged_file_key
 from services.ingest.manifest import manifest_format
-from services.settings import Settings
+from services.settings import Settings, get_settings
 from services.storage import stat
 
 UPLOAD_TTL = timedelta(hours=12)
 
 
+def largest_file_bytes(settings: Settings) -> int:
+    """The largest file of any kind the service accepts (images: ingest.max_file_bytes; documents, recordings and
+    3D models: media.max_file_bytes); the store step holds each kind to its own limit below it."""
+    return max(settings.ingest.max_file_bytes, settings.media.max_file_bytes)
+
+
+def _within_limit(name: str, size: int) -> None:
+    limit = largest_file_bytes(get_settings())
+    if size > limit:
+        raise ValueError(f"{name}: {size:,} bytes is more than the largest file the service accepts "
+                         f"({limit:,} bytes)")
+
+
 class FileToUpload(BaseModel):
     path: str = Field(description="Path relative to the batch folder, '/' separators.")
-    size: int = Field(ge=0, description="Size in bytes.")
+    size: int = Field(ge=0, description="Size in bytes; at most the largest file the service accepts "
+                                        "(ingest.max_file_bytes, media.max_file_bytes).")
 
     @field_validator("path")
     @classmethod
     def _safe(cls, path: str) -> str:
         return safe_relative_path(path)  # the same rule as manifest rows: relative, inside the batch
+
+    @model_validator(mode="after")
+    def _not_too_large(self) -> FileToUpload:
+        _within_limit(self.path, self.size)
+        return self
 
 
 class ManifestToUpload(BaseModel):
@@ -46,6 +67,11 @@ class ManifestToUpload(BaseModel):
             raise ValueError("the manifest name is a file name, without folders")
         manifest_format(name)
         return name
+
+    @model_validator(mode="after")
+    def _not_too_large(self) -> ManifestToUpload:
+        _within_limit(self.name, self.size)
+        return self
 
 
 class PartTarget(BaseModel):
