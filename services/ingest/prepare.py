@@ -32,8 +32,15 @@ log = logging.getLogger(__name__)
 
 
 def rejection(row: int | None, object_id: str | None, errors: list[RowError], paths: list[str]) -> dict[str, Any]:
-    return {"row": row, "object_id": object_id, "status": "rejected", "paths": paths,
-            "errors": [{"field": e.field, "code": e.code.value, "reason": e.reason} for e in errors]}
+    return {"row": row, "object_id": printable(object_id), "status": "rejected", "paths": [printable(p) for p in paths],
+            "errors": [{"field": printable(e.field), "code": e.code.value, "reason": printable(e.reason)}
+                       for e in errors]}
+
+
+def printable(text: str | None) -> Any:
+    """`text` as UTF-8 can carry it: bytes that were not UTF-8, and lone surrogates a JSON line may hold
+    ("\\ud800"), are written as escapes (\\udcb4) instead of failing the report."""
+    return None if text is None else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def quarantine(ctx: IngestContext, batch_id: str, paths: list[str]) -> None:

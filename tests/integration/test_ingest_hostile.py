@@ -69,6 +69,8 @@ def test_a_hostile_csv_batch_rejects_each_bad_row_and_ingests_the_rest(
     ]
     with (folder / "manifest.csv").open("w", encoding="utf-8", newline="") as f:
         csv.writer(f).writerows([["文物编号", "名称", "英文名称", "许可", "图像", "年代"], *rows])
+    with (folder / "manifest.csv").open("ab") as f:
+        f.write("瓷".encode("gbk") + b"-1,\xb4\xc9,GBK id,CC0,,\r\n")               # 8: GBK bytes in the id
 
     batch, items = ingest(uploader, folder, curator.institution)
     report = _by_row(items)
@@ -77,14 +79,16 @@ def test_a_hostile_csv_batch_rejects_each_bad_row_and_ingests_the_rest(
 
     assert batch["state"] == "succeeded", batch.get("error")
     counts = batch["counts"]
-    assert (counts["received"], counts["stored"], counts["indexed"], counts["rejected"]) == (6, 3, 3, 3)
+    assert (counts["received"], counts["stored"], counts["indexed"], counts["rejected"]) == (7, 3, 3, 4)
     assert {r: i["status"] for r, i in report.items()} == {2: "indexed", 3: "indexed", 4: "indexed", 5: "rejected",
-                                                           6: "rejected", 7: "rejected"}
+                                                           6: "rejected", 7: "rejected", 8: "rejected"}
     assert _codes(report[5]) == [("名称 (title_zh)", "field-too-long")]
     assert report[5]["errors"][0]["reason"] == \
         "200,000 characters, more than the 2,000 allowed (ingest.max_title_chars)"
     assert _codes(report[6]) == [("英文名称", "nul-character")]
     assert ("许可 (licence)", "unknown-licence") in _codes(report[7])
+    assert {code for _, code in _codes(report[8])} == {"invalid-encoding"}
+    assert report[8]["object_id"] == "\\udcb4\\udcc9-1"  # the bytes that are not UTF-8, written as escapes
     assert report[4]["warnings"][0]["code"] == "date-unparsed" and report[4]["warnings"][0]["field"] == "年代 (period)"
     assert "sometime after the flood" in report[4]["warnings"][0]["reason"]
     assert "warnings" not in report[2]  # 清乾隆 is read
@@ -117,6 +121,7 @@ def test_a_hostile_jsonl_batch_rejects_each_bad_row_and_ingests_the_rest(
         row("J-HUGE", "huge", description_en="x" * 10_000_000),              # 5: 10 MB description
         row("J-GOOD", "good", date="1736–1795"),                             # 6: good
     ]
+    lines.append('{"object_id": "S-\\ud800", "title_en": "Vase", "licence": "CC0", "\\udfff": "y"}')  # 7: surrogates
     (folder / "manifest.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     batch, items = ingest(uploader, folder, curator.institution)
@@ -125,7 +130,7 @@ def test_a_hostile_jsonl_batch_rejects_each_bad_row_and_ingests_the_rest(
     assert batch["state"] == "succeeded", batch.get("error")
     counts = batch["counts"]
     # 6 rows and the deep row's file: a line too deep for Python's parser names no files, so it is unlisted
-    assert (counts["received"], counts["stored"], counts["indexed"], counts["rejected"]) == (7, 2, 2, 5)
+    assert (counts["received"], counts["stored"], counts["indexed"], counts["rejected"]) == (8, 2, 2, 6)
     assert counts["received"] == counts["stored"] + counts["rejected"]
     assert report[1]["status"] == "indexed" and report[1]["object_id"] == "1024"
     assert _codes(report[2]) == [(None, "too-deeply-nested")]
@@ -134,6 +139,8 @@ def test_a_hostile_jsonl_batch_rejects_each_bad_row_and_ingests_the_rest(
     assert _codes(report[4]) == [("object_id", "missing-field")]
     assert _codes(report[5]) == [("description_en", "field-too-long")]
     assert report[6]["status"] == "indexed"
+    assert report[7]["status"] == "rejected" and report[7]["object_id"] == "S-\\ud800"
+    assert {code for _, code in _codes(report[7])} == {"invalid-value"}
     docs = docs_of(es, settings, curator.institution)
     assert set(docs) == {"1024", "J-GOOD"} and docs["1024"]["quantity"] == "2"
 
