@@ -113,7 +113,7 @@ class ManifestText:
                 line = raw.decode("utf-8", errors="surrogateescape")
                 if first:
                     line = line.lstrip("\ufeff")
-                    if header and (has_escapes(line) or "\x00" in line):
+                    if header and (has_escapes(line) or line.count("\x00") > len(line) // 4):  # UTF-16: NUL halves
                         raise self._whole_file()
                     first = not line.strip()
                 yield line

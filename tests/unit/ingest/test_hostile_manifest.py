@@ -188,3 +188,10 @@ def test_rows_in_another_encoding_are_named_as_what_they_are(tmp_path: Path, enc
 
     assert {e.code for r in rows for e in r.errors} == {ErrorCode.INVALID_ENCODING}
     assert all(f"it looks like {name} — save the manifest as UTF-8" in r.errors[0].reason for r in rows)
+
+
+def test_a_nul_in_a_utf8_header_rejects_the_rows_not_the_file_as_utf16(tmp_path: Path) -> None:
+    rows = _read(tmp_path, ("文物编号,名称,英文名称,许可,no\x00te\n" + GOOD).encode())
+
+    assert _codes(rows) == {2: {ErrorCode.NUL_CHARACTER}}
+    assert rows[0].errors[0].field == "no\x00te"
