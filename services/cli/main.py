@@ -171,15 +171,20 @@ def _print_outcome(uploader: Uploader, batch: dict[str, object]) -> None:
                   + (progress_line(batch.get("progress")) if batch["state"] in {"submitted", "running"} else ""))
     if batch.get("error"):
         console.print(f"[red]{batch['error']}[/red]")
-    if counts.get("rejected"):
-        report = uploader.report(str(batch["batch_id"]))
-        table = Table("row", "object id", "field", "code", "reason", title="rejected", title_justify="left")
-        for item in report["items"]:
-            for err in item.get("errors") or []:
-                if item["status"] == "rejected":
-                    table.add_row(str(item.get("row") or "-"), item.get("object_id") or "", err.get("field") or "",
-                                  err.get("code") or "", err.get("reason") or "")
-        console.print(table)
+    if batch["state"] not in {"succeeded", "failed"} or not (counts.get("received") or counts.get("stored")):
+        return
+    try:
+        items = uploader.report(str(batch["batch_id"]))["items"]
+    except UploadError:  # a batch that failed before its report was written: its error says why
+        return
+    for title, key in (("rejected (or not indexed)", "errors"), ("stored, with warnings", "warnings")):
+        table = Table("row", "object id", "field", "code", "reason", title=title, title_justify="left")
+        for item in items:
+            for err in item.get(key) or []:
+                table.add_row(str(item.get("row") or "-"), item.get("object_id") or "", err.get("field") or "",
+                              err.get("code") or "", err.get("reason") or "")
+        if table.row_count:
+            console.print(table)
 
 
 @app.command()

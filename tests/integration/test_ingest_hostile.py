@@ -229,3 +229,17 @@ def test_a_batch_with_a_stored_item_elasticsearch_refused_is_not_a_success(
     assert items[3]["status"] == "stored" and items[3]["errors"][0]["code"] == "index-failed"
     assert "failed to parse field [extra]" in items[3]["errors"][0]["reason"]
     assert items[2]["status"] == items[4]["status"] == "indexed"
+
+
+def test_the_cli_shows_a_stored_items_warnings(tmp_path: Path, curator: Member) -> None:
+    folder = tmp_path / "batch"
+    make_image(folder / "images/a.jpg")
+    manifest = "文物编号,名称,许可,图像,具体年代\nU-1,瓶,CC0,images/a.jpg,during the reign of nobody\n"
+    (folder / "manifest.csv").write_text(manifest, encoding="utf-8")
+
+    result = CliRunner().invoke(app, ["--key", curator.key, "upload", str(folder), "--wait"])
+
+    assert result.exit_code == 0, result.output
+    assert "succeeded" in result.output and "stored 1" in result.output
+    assert "stored, with warnings" in result.output and "date-unparsed" in result.output
+    assert "rejected (or not indexed)" not in result.output
