@@ -1,13 +1,15 @@
 // The search page: words (Chinese or English) or a picture, filters and facets, results page by page
 // through the API's cursor as the reader scrolls. The search is in the address (?q=…&category=…), so
 // the back button and shared links work; the key never is.
-import { api, query, showError } from "./api.js";
+import { api, ApiError, query } from "./api.js";
 import { byId, clear, h } from "./dom.js";
 import { conceptName, formatNumber, formatYear, lang, t, vocabulary } from "./i18n.js";
 import { assetCard, initPage } from "./shell.js";
+import { renderNone, showSearchError } from "./search-problems.js";
 
 const FACETS = ["category", "material", "institution", "region", "licence"];
 const PAGE = 24;
+const MAX_QUERY = 500; // the API's default WENYUAN_SEARCH__MAX_QUERY_CHARS; a longer answer's 422 is shown too
 const state = {
   q: "", reusable: false, yearFrom: "", yearTo: "", size: PAGE,
   selected: Object.fromEntries(FACETS.map((f) => [f, []])),
@@ -61,19 +63,35 @@ async function runSearch({ push = false } = {}) {
   const generation = ++state.generation;
   state.loading = true;
   byId("status").textContent = t("results.searching");
-  showError(byId("error"), null);
+  showSearchError(byId("error"), null);
   try {
+    checkQuery();
     const page = await api(`/v1/search${query({ ...searchParams(), size: state.size })}`);
     if (generation !== state.generation) return;
-    Object.assign(state, { hits: page.hits, total: page.total, next: page.next, facets: page.facets });
+    Object.assign(state, { hits: page.hits, total: page.total, next: page.next, facets: page.facets, failed: false });
   } catch (error) {
     if (generation !== state.generation) return;
-    Object.assign(state, { hits: [], total: 0, next: null });
-    showError(byId("error"), error);
+    failed(error);
   } finally {
     if (generation === state.generation) state.loading = false;
   }
   render();
+}
+
+/** What the page can tell before asking: the API's 422s for these, said the same way (search-messages.js). */
+function checkQuery() {
+  const from = Number.parseInt(state.yearFrom, 10);
+  const to = Number.parseInt(state.yearTo, 10);
+  if (!Number.isNaN(from) && !Number.isNaN(to) && from > to) {
+    throw new ApiError(422, { field: "year_to", local: true });
+  }
+  if (state.q.length > MAX_QUERY) throw new ApiError(422, { field: "q", max: MAX_QUERY, local: true });
+}
+
+/** A failed search shows nothing of the last one: no cards, no counts, no facets, no cursor. */
+function failed(error) {
+  Object.assign(state, { hits: [], total: 0, next: null, facets: null, failed: true });
+  showSearchError(byId("error"), error, { q: state.q, yearFrom: state.yearFrom, yearTo: state.yearTo });
 }
 
 async function loadMore() {
@@ -88,7 +106,7 @@ async function loadMore() {
     state.next = page.next;
     byId("results").append(...page.hits.map((hit) => assetCard(hit, { highlight: hit.highlight })));
   } catch (error) {
-    showError(byId("error"), error);
+    showSearchError(byId("error"), error);
     state.next = null;
   } finally {
     state.loading = false;
@@ -102,17 +120,16 @@ async function runImageSearch() {
   const generation = ++state.generation;
   state.loading = true;
   byId("status").textContent = t("results.searching");
-  showError(byId("error"), null);
+  showSearchError(byId("error"), null);
   const form = new FormData();
   form.append("file", state.image);
   try {
     const page = await api(`/v1/search/image${query({ ...filters(), size: 48 })}`, { method: "POST", body: form });
     if (generation !== state.generation) return;
-    Object.assign(state, { hits: page.hits, total: page.hits.length, next: null, facets: null });
+    Object.assign(state, { hits: page.hits, total: page.hits.length, next: null, facets: null, failed: false });
   } catch (error) {
     if (generation !== state.generation) return;
-    Object.assign(state, { hits: [], total: 0, next: null, facets: null });
-    showError(byId("error"), error);
+    failed(error);
   } finally {
     if (generation === state.generation) state.loading = false;
   }
@@ -170,6 +187,7 @@ function renderFacets() {
 function renderStatus() {
   let text;
   if (state.loading) text = t("results.searching");
+  else if (state.failed) text = t("results.failed");
   else if (!state.hits.length) text = t("results.none");
   else if (state.image) text = t("results.image", { n: formatNumber(state.hits.length) });
   else if (!state.q && !hasFilters()) text = t("results.browse", { n: formatNumber(state.total) });
@@ -178,9 +196,19 @@ function renderStatus() {
   byId("more").hidden = !state.next;
 }
 
+function clearFilters() {
+  Object.assign(state, { reusable: false, yearFrom: "", yearTo: "" });
+  for (const f of FACETS) state.selected[f] = [];
+  byId("reusable").checked = false;
+  for (const id of ["year-from", "year-to", "period-preset"]) byId(id).value = "";
+  runSearch({ push: true });
+}
+
 function render() {
   renderStatus();
   renderFacets();
+  renderNone(byId("none"), !state.loading && !state.failed && !state.hits.length,
+    { q: state.q, filters: hasFilters(), image: Boolean(state.image), onClear: clearFilters });
   byId("results").replaceChildren(...state.hits.map((hit) => assetCard(hit, { highlight: hit.highlight || {} })));
   watchEnd();
 }

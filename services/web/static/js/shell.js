@@ -27,6 +27,23 @@ export function licenceBadge(licence) {
     licence.reusable ? t("licence.reusable", { code: licence.code }) : licence.code);
 }
 
+/** The text of a highlight fragment without its <em> marks, squeezed, for comparing with a title. */
+function plain(text) {
+  return String(text || "").replace(/<\/?em>/g, "").replace(/[\s\p{P}]+/gu, " ").trim().toLowerCase();
+}
+
+/** The first matching fragment of a description or the OCR text that is not the title again: never a title
+ * field, and no fragment the title holds or that holds the title (a description beginning with it, say). */
+export function snippetOf(highlight, titles) {
+  const names = titles.map(plain).filter(Boolean);
+  return ["description_zh", "description_en", "ai.ocr_text"]
+    .flatMap((field) => highlight[field] || [])
+    .find((fragment) => {
+      const text = plain(fragment);
+      return text && !names.some((name) => text.includes(name) || name.includes(text));
+    }) || null;
+}
+
 /** A result card: thumbnail (when the tier includes one), title, holder and period, licence badge. */
 export function assetCard(hit, { highlight = {} } = {}) {
   const record = hit.record;
@@ -37,8 +54,7 @@ export function assetCard(hit, { highlight = {} } = {}) {
   // thumbnail link (a delivery: a redirect to the stored file).
   const thumb = !(hit.thumbnail && image) ? h("span", { class: "noimage" }, t("card.noImage"))
     : image.id ? picture(iiifPicture(image), title.text, hit.thumbnail) : picture(hit.thumbnail, title.text);
-  const snippet = ["description_zh", "description_en", "ai.ocr_text", "title_zh", "title_en"]
-    .map((field) => highlight[field]?.[0]).find(Boolean);
+  const snippet = snippetOf(highlight, [record.title_zh, record.title_en]);
   const heading = h("a", { href, lang: title.lang || null }, title.text);
   const period = record.period || record.date;
   return h("li", { class: "card" },
@@ -46,6 +62,6 @@ export function assetCard(hit, { highlight = {} } = {}) {
     h("div", { class: "body" },
       h("h3", {}, heading),
       h("p", { class: "meta" }, [record.institution, period].filter(Boolean).join(" · ")),
-      snippet ? h("p", { class: "meta" }, highlighted(snippet)) : null,
+      snippet ? h("p", { class: "meta snippet" }, highlighted(snippet)) : null,
       licenceBadge(hit.licence)));
 }
