@@ -49,7 +49,7 @@ def ensure_assets_index(es: Elasticsearch, settings: Settings, encoders: Encoder
     index to new models; mixing two vector spaces in one field would make kNN meaningless.
     """
     alias = assets_alias(settings.es)
-    body = assets_index_body(encoders, settings.search)
+    body = assets_index_body(encoders, settings.search, settings.es.cluster_nodes)
     if es.indices.exists_alias(name=alias):
         wanted = body["mappings"]["_meta"]["encoders"]
         have = index_encoders(es, alias)
@@ -82,7 +82,7 @@ def create_next_version(es: Elasticsearch, settings: Settings, encoders: Encoder
     existing = [int(m.group(1)) for name in es.indices.get(index=f"{alias}-v*")
                 if (m := re.fullmatch(rf"{re.escape(alias)}-v(\d+)", name))]
     index = f"{alias}-v{max(existing, default=0) + 1}"
-    es.indices.create(index=index, **assets_index_body(encoders, settings.search))
+    es.indices.create(index=index, **assets_index_body(encoders, settings.search, settings.es.cluster_nodes))
     return index
 
 

@@ -98,10 +98,19 @@ def properties(model: type[BaseModel], encoders: Encoders, search: SearchSetting
     return {name: _field_mapping(info, encoders, search) for name, info in model.model_fields.items()}
 
 
-def assets_index_body(encoders: Encoders, search: SearchSettings) -> dict[str, Any]:
+def index_shape(nodes: int) -> dict[str, int]:
+    """Primaries and replicas of the assets index on a cluster of `nodes`: one shard and no replica on a
+    single node (a replica could not be placed); from two nodes on 3 primaries x 1 replica, so every shard
+    survives the loss of a node and searches spread over the nodes."""
+    if nodes < 2:
+        return {"number_of_shards": 1, "number_of_replicas": 0}
+    return {"number_of_shards": 3, "number_of_replicas": 1}
+
+
+def assets_index_body(encoders: Encoders, search: SearchSettings, nodes: int = 1) -> dict[str, Any]:
     meta = {"encoders": {m: e.model_dump() if e else None for m, e in encoders.items()}}
     return {
-        "settings": {"number_of_shards": 1, "number_of_replicas": 0, "analysis": ANALYSIS_SETTINGS,
+        "settings": {**index_shape(nodes), "analysis": ANALYSIS_SETTINGS,
                      # Vectors stay in _source: a reindex with unchanged encoders reuses them.
                      "index.mapping.exclude_source_vectors": False},
         "mappings": {"dynamic": "strict", "_meta": meta, "properties": properties(AssetRecord, encoders, search)},

@@ -38,10 +38,28 @@ class ElasticsearchSettings(BaseModel):
     request_timeout_s: float = Field(30.0, description="Per-request timeout of the client.")
     max_retries: int = Field(3, description="Retries on connection errors and 429/502/503/504.")
     index_prefix: str = Field("wenyuan", description="Prefix of every index and alias Wenyuan creates.")
+    urls: list[str] = Field(default_factory=list, description="Every node's HTTP endpoint (JSON list): the client "
+                            "spreads requests over them and retries a dead node's on another; empty: `url` alone "
+                            "(the local stack fills it when stack.es_nodes > 1).")
+    nodes: int | None = Field(None, ge=1, description="Nodes of the cluster, which shape the assets index (1: one "
+                              "shard, no replica; 2 or more: 3 primaries x 1 replica); unset: the number of URLs.")
 
     @property
     def port(self) -> int:
         return urlsplit(self.url).port or 9200
+
+    @property
+    def hosts(self) -> list[str]:
+        return self.urls or [self.url]
+
+    @property
+    def cluster_nodes(self) -> int:
+        return self.nodes or len(self.hosts)
+
+    def node_urls(self, nodes: int) -> list[str]:
+        """The HTTP endpoints of a local cluster of `nodes`: `url`'s host, its port plus 0, 1, 2…"""
+        parts = urlsplit(self.url)
+        return [f"{parts.scheme}://{parts.hostname}:{self.port + i}" for i in range(nodes)]
 
 
 class S3Settings(BaseModel):
@@ -339,7 +357,11 @@ class StackSettings(BaseModel):
     java_home: Path | None = Field(
         None, description="JDK >= 21 for Elasticsearch; when unset, JAVA_HOME and /usr/lib/jvm are searched."
     )
-    es_heap: str = Field("1g", description="Elasticsearch heap (-Xms and -Xmx).")
+    es_heap: str = Field("1g", description="Elasticsearch heap (-Xms and -Xmx) of each node.")
+    es_nodes: int = Field(1, ge=1, description="Elasticsearch nodes the stack runs: 1 (single-node discovery), or a "
+                          "cluster on loopback whose node i (0-based) serves HTTP on es.url's port + i.")
+    es_transport_port: int | None = Field(None, description="Transport port of the first Elasticsearch node (node i "
+                                          "adds i); unset: its HTTP port + 100.")
     es_user: str = Field("wenyuan-es", description="System user that runs Elasticsearch when started as root.")
     airflow_parallelism: int = Field(2, description="Airflow core.parallelism (task slots).")
     postgres_port: int = Field(5433, description="Port of the local PostgreSQL the test suite runs the access "
@@ -390,6 +412,13 @@ class Settings(BaseSettings):
             if self.db.url == DatabaseSettings().url:
                 raise ValueError("WENYUAN_DB__URL is the local SQLite file; set the production database "
                                  "(postgresql+psycopg://…)")
+        return self
+
+    @model_validator(mode="after")
+    def _local_cluster_urls(self) -> Self:
+        """A local cluster (stack.es_nodes > 1) gives every client all its nodes unless es.urls names them."""
+        if self.stack.es_nodes > 1 and not self.es.urls:
+            self.es = self.es.model_copy(update={"urls": self.es.node_urls(self.stack.es_nodes)})
         return self
 
 

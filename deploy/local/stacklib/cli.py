@@ -8,11 +8,13 @@ import time
 
 from services.settings import get_settings
 from stacklib import install, procs
+from stacklib.elasticsearch import Elasticsearch
 from stacklib.procs import StackError
-from stacklib.services import Elasticsearch, Service, all_services
+from stacklib.services import Service, all_services
 
 PORT_KNOB = {
     "elasticsearch": "WENYUAN_ES__URL",
+    **{f"elasticsearch-{i}": "WENYUAN_ES__URL and WENYUAN_STACK__ES_TRANSPORT_PORT" for i in range(1, 10)},
     "s3": "WENYUAN_S3__ENDPOINT",
     "airflow-api-server": "WENYUAN_AIRFLOW__URL",
     "gateway": "WENYUAN_GATEWAY__PORT and WENYUAN_GATEWAY__PUBLIC_URL",
@@ -29,6 +31,8 @@ def _select(services: list[Service], names: list[str]) -> list[Service]:
     for name in names:
         if name == "airflow":
             chosen += [s for s in services if s.name.startswith("airflow-")]
+        elif name in ("es", "elasticsearch") and "elasticsearch" not in known:  # every node of a cluster
+            chosen += [s for s in services if isinstance(s, Elasticsearch)]
         elif (aliases.get(name) or name) in known:
             chosen.append(known[aliases.get(name) or name])
         else:
@@ -51,12 +55,14 @@ def cmd_up(services: list[Service]) -> None:
     for svc in pending:
         svc.install()
     for svc in pending:
-        if svc.port and not svc.pids() and procs.port_in_use(svc.port):
-            raise StackError(
-                f"port {svc.port} (for {svc.name}) is already taken by another process.\n"
-                f"Fix: stop that process (`ss -ltnp 'sport = :{svc.port}'` names it), or move Wenyuan's "
-                f"{svc.name} with {PORT_KNOB.get(svc.name, 'its setting')}."
-            )
+        ports = [svc.port, *([svc.transport_port] if isinstance(svc, Elasticsearch) else [])]
+        for port in ports:
+            if port and not svc.pids() and procs.port_in_use(port):
+                raise StackError(
+                    f"port {port} (for {svc.name}) is already taken by another process.\n"
+                    f"Fix: stop that process (`ss -ltnp 'sport = :{port}'` names it), or move Wenyuan's "
+                    f"{svc.name} with {PORT_KNOB.get(svc.name, 'its setting')}."
+                )
     timeout = get_settings().stack.start_timeout_s
     for svc in pending:
         if not svc.pids():

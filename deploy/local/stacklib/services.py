@@ -1,7 +1,8 @@
 """The services of the local stack: how each starts, when it is ready, what version it runs.
 
 Every server binds 127.0.0.1. State lives under the run directory (.run/ by default):
-`pids/` (pid files), `logs/`, `es/`, `s3/`, `airflow/`, `redis/`.
+`pids/` (pid files), `logs/`, `es/` (or `es-1`… for a cluster: stacklib/elasticsearch.py), `s3/`,
+`airflow/`, `redis/`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import pwd
 import secrets
-import shutil
 import subprocess
 import sys
 from abc import ABC, abstractmethod
@@ -76,124 +75,6 @@ class Service(ABC):
             return httpx.get(self.url + path, timeout=2.0, **kwargs)
         except httpx.HTTPError:
             return None
-
-
-class Elasticsearch(Service):
-    def install(self) -> None:
-        self.home = install.elasticsearch(self.settings.stack.cache_dir)
-        self.java = install.java_home(self.settings.stack.java_home, process_environment())
-
-    @property
-    def log(self) -> Path:  # daemonized: the server writes its own log
-        return self.run / "es" / "logs" / "wenyuan-local.log"
-
-    def start(self) -> None:
-        self.install()
-        home, es_dir, prefix = self._layout()
-        config = es_dir / "config"
-        if not (config / "jvm.options").exists():
-            shutil.copytree(home / "config", config, dirs_exist_ok=True)
-        (config / "elasticsearch.yml").write_text(
-            "cluster.name: wenyuan-local\nnode.name: wenyuan-es-1\n"
-            f"network.host: 127.0.0.1\nhttp.port: {self.port}\ntransport.port: {self.port + 100}\n"
-            "discovery.type: single-node\nxpack.security.enabled: false\n"
-            f"path.data: {es_dir / 'data'}\npath.logs: {es_dir / 'logs'}\n"
-            "cluster.routing.allocation.disk.threshold_enabled: false\n"
-            "action.destructive_requires_name: false\n"
-        )
-        if prefix:
-            subprocess.run(["chown", "-R", self.settings.stack.es_user, str(es_dir)], check=True)
-        own_pid = es_dir / "es.pid"
-        own_pid.unlink(missing_ok=True)
-        env = dict(process_environment(), ES_JAVA_HOME=str(self.java), ES_PATH_CONF=str(config),
-                   ES_TMPDIR=str(es_dir / "tmp"), ES_JAVA_OPTS=f"-Xms{self.settings.stack.es_heap} "
-                   f"-Xmx{self.settings.stack.es_heap}")
-        env.pop("JAVA_HOME", None)
-        start_log = self.run / "logs" / "elasticsearch-start.log"
-        start_log.parent.mkdir(parents=True, exist_ok=True)
-        with start_log.open("ab") as out:
-            # -d: the launcher returns once the server runs and writes the server's pid to own_pid.
-            self._launcher = subprocess.Popen(
-                [*prefix, str(home / "bin" / "elasticsearch"), "-d", "-p", str(own_pid)],
-                env=env, cwd=es_dir, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)
-        self._own_pid, self._start_log = own_pid, start_log
-
-    def launching(self) -> bool:
-        launcher = getattr(self, "_launcher", None)
-        if launcher is None:
-            return bool(self.pids())
-        code = launcher.poll()
-        if code not in (None, 0):
-            raise StackError(f"Elasticsearch failed to start (exit {code}). Last lines of "
-                             f"{self._start_log}:\n{procs.tail(self._start_log)}\n--- {self.log}:\n"
-                             f"{procs.tail(self.log)}")
-        if self._own_pid.exists() and not self.pids():
-            procs.write_pid(self.pid_file, int(self._own_pid.read_text().strip()))
-        return True
-
-    def _layout(self) -> tuple[Path, Path, list[str]]:
-        """Elasticsearch home, its node directory (config, data, logs, tmp) and the command prefix.
-
-        Elasticsearch refuses to run as root, so as root it runs as a dedicated system user. That
-        user must be able to reach the files: when the checkout sits below a directory others
-        cannot enter (a 0700 home or temp dir), home and node directory move to
-        /var/lib/wenyuan-es/<hash of the run dir>, and .run/es becomes a link to it.
-        """
-        es_dir = self.run / "es"
-        if os.geteuid() != 0:
-            self._mkdirs(es_dir)
-            return self.home, es_dir, []
-        user = self.settings.stack.es_user
-        try:
-            pwd.getpwnam(user)
-        except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
-                           check=True)
-        prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
-        home = self.home
-        self._mkdirs(es_dir)
-        subprocess.run(["chown", "-R", user, str(es_dir.resolve())], check=True)
-        if not self._reachable(prefix, home, es_dir):
-            base = Path("/var/lib/wenyuan-es") / hashlib.sha256(str(self.run.resolve()).encode()).hexdigest()[:12]
-            print(f"stack: {user} cannot enter {ROOT}; Elasticsearch runs from {base}", flush=True)
-            home = base / home.name
-            if not (home / "bin" / "elasticsearch").exists():
-                shutil.copytree(self.home, home, symlinks=True, dirs_exist_ok=True)
-            node = base / "node"
-            if not es_dir.is_symlink():
-                shutil.copytree(es_dir, node, dirs_exist_ok=True)
-                shutil.rmtree(es_dir)
-                es_dir.symlink_to(node, target_is_directory=True)
-            self._mkdirs(node)
-            subprocess.run(["chown", "-R", user, str(node)], check=True)
-            Path("/var/lib/wenyuan-es").chmod(0o755)
-            base.chmod(0o755)
-            if not self._reachable(prefix, home, es_dir):
-                raise StackError(f"user {user} cannot reach {home} or {node}.\nFix: set "
-                                 "WENYUAN_STACK__RUN_DIR and WENYUAN_STACK__CACHE_DIR to directories it can enter.")
-        return home, es_dir.resolve(), prefix
-
-    @staticmethod
-    def _mkdirs(es_dir: Path) -> None:
-        for sub in ("data", "logs", "tmp", "config"):
-            (es_dir / sub).mkdir(parents=True, exist_ok=True)
-
-    @staticmethod
-    def _reachable(prefix: list[str], home: Path, es_dir: Path) -> bool:
-        probe = [*prefix, "test", "-x", str(home / "bin" / "elasticsearch"), "-a", "-w", str(es_dir.resolve() / "data")]
-        return subprocess.run(probe, capture_output=True).returncode == 0
-
-    def ready(self) -> bool:
-        self.launching()
-        resp = self._get("/_cluster/health", params={"wait_for_status": "green", "timeout": "1s"})
-        return resp is not None and resp.status_code == 200 and resp.json().get("status") == "green"
-
-    def version(self) -> str:
-        resp = self._get("/_nodes/_local", params={"filter_path": "nodes.*.version"})
-        if resp is None or resp.status_code != 200:
-            return install.versions()["ELASTICSEARCH_VERSION"] + " (pinned)"
-        return str(next(iter(resp.json()["nodes"].values()))["version"])
 
 
 class S3Server(Service):
@@ -472,9 +353,11 @@ class Gateway(Service):
 
 
 def all_services(settings: Settings) -> list[Service]:
+    from stacklib.elasticsearch import nodes  # it builds on Service, defined here
+
     a = settings.airflow
     return [
-        Elasticsearch("elasticsearch", settings.es.url, settings.es.port, settings),
+        *nodes(settings),
         S3Server("s3", settings.s3.url, settings.s3.port, settings),
         Airflow("airflow-api-server", ["api-server", "--host", "127.0.0.1", "--port", str(a.port)],
                 a.url, a.port, settings),
