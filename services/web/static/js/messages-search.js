@@ -1,6 +1,15 @@
 // The search page's own strings, in English and Chinese (merged into MESSAGES by messages.js).
 export const SEARCH_MESSAGES = {
   en: {
+    "crop.legend": "Search with a region of the picture",
+    "crop.hint": "Drag on the picture, or give the region in percent of its width and height.",
+    "crop.canvas": "The picture, the region searched with outlined",
+    "crop.x": "Left (%)",
+    "crop.y": "Top (%)",
+    "crop.w": "Width (%)",
+    "crop.h": "Height (%)",
+    "crop.search": "Search with this region",
+    "crop.whole": "Whole picture",
     "results.failed": "The search did not run.",
     "filters.clearAll": "Clear all filters",
     "none.heading": "Nothing found",
@@ -26,6 +35,15 @@ export const SEARCH_MESSAGES = {
     "problem.server": "The search is not working just now. Please try again in a moment.",
   },
   zh: {
+    "crop.legend": "用图片的一部分检索",
+    "crop.hint": "在图片上拖动，或以占宽度和高度的百分比给出区域。",
+    "crop.canvas": "图片，检索所用区域已框出",
+    "crop.x": "左边距（%）",
+    "crop.y": "上边距（%）",
+    "crop.w": "宽度（%）",
+    "crop.h": "高度（%）",
+    "crop.search": "用此区域检索",
+    "crop.whole": "整张图片",
     "results.failed": "检索未能进行。",
     "filters.clearAll": "清除全部筛选",
     "none.heading": "没有找到结果",

@@ -5,6 +5,7 @@ import { api, ApiError, query } from "./api.js";
 import { byId, clear, h } from "./dom.js";
 import { conceptName, formatNumber, formatYear, lang, t, vocabulary } from "./i18n.js";
 import { assetCard, initPage } from "./shell.js";
+import { forgetPicture, regionFile, showPicture, wireCrop } from "./search-crop.js";
 import { renderNone, showSearchError } from "./search-problems.js";
 
 const FACETS = ["category", "material", "institution", "region", "licence"];
@@ -122,8 +123,8 @@ async function runImageSearch() {
   byId("status").textContent = t("results.searching");
   showSearchError(byId("error"), null);
   const form = new FormData();
-  form.append("file", state.image);
   try {
+    form.append("file", await regionFile());
     const page = await api(`/v1/search/image${query({ ...filters(), size: 48 })}`, { method: "POST", body: form });
     if (generation !== state.generation) return;
     Object.assign(state, { hits: page.hits, total: page.hits.length, next: null, facets: null, failed: false });
@@ -136,20 +137,32 @@ async function runImageSearch() {
   render();
 }
 
-function useImage(file) {
+/** Search with a picture: the typed words go (the picture is the question now), the picture is shown. */
+async function useImage(file) {
   if (!file) return;
   if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
   state.image = file;
   state.imageUrl = URL.createObjectURL(file);
+  state.q = "";
+  byId("q").value = "";
+  const address = `/${query({ ...filters(), size: null })}`;
+  if (address !== location.pathname + location.search) history.replaceState(null, "", address);
   const preview = byId("query-image-preview");
   preview.src = state.imageUrl;
   preview.alt = t("search.yourPicture", { name: file.name });
   byId("query-image").hidden = false;
+  try {
+    await showPicture(file);
+  } catch {
+    showSearchError(byId("error"), new ApiError(415, { field: "file" }));
+    return;
+  }
   runImageSearch();
 }
 
 function clearImage() {
   if (state.imageUrl) URL.revokeObjectURL(state.imageUrl);
+  forgetPicture();
   Object.assign(state, { image: null, imageUrl: null });
   byId("query-image").hidden = true;
   byId("image-file").value = "";
@@ -252,6 +265,7 @@ function wire() {
   });
   byId("image-file").addEventListener("change", (event) => useImage(event.target.files[0]));
   byId("clear-image").addEventListener("click", clearImage);
+  wireCrop(() => state.image && runImageSearch());
   const drop = byId("image-drop");
   drop.addEventListener("dragover", (event) => {
     event.preventDefault();
