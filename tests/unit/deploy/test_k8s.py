@@ -47,6 +47,9 @@ def _validator() -> Path:
                    GOCACHE=str(GO_CACHE / "build"), GOFLAGS="-mod=mod -modcacherw", CGO_ENABLED="0")
         subprocess.run([GO, "build", "-trimpath", "-o", str(binary), "."], cwd=VALIDATE_SRC, env=env,
                        check=True, timeout=900)
+        for stale in binary.parent.glob("validate-*"):
+            if stale != binary:
+                stale.unlink()
     return binary
 
 
