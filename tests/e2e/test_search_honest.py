@@ -27,7 +27,8 @@ def test_nothing_found_says_so_with_suggestions_and_clearing_the_filters_finds_a
     expect(page.locator("#none")).to_contain_text("spelling")
     expect(page.locator("#results .card")).to_have_count(0)
 
-    page.get_by_role("button", name="Clear all filters").click()
+    expect(page.locator("#chips")).to_contain_text("Period:")  # the filters in use, as chips, too
+    page.locator("#none").get_by_role("button", name="Clear all filters").click()
 
     expect(page).to_have_url(collection.url("/?q=bronze"))
     expect(page.locator("#status")).to_have_text(re.compile(r"^\d+ results"))

@@ -3,16 +3,17 @@
 // the back button and shared links work; the key never is.
 import { api, ApiError, query } from "./api.js";
 import { byId, clear, h } from "./dom.js";
-import { conceptName, formatNumber, formatYear, lang, t, vocabulary } from "./i18n.js";
+import { formatNumber, formatYear, lang, t, vocabulary } from "./i18n.js";
 import { assetCard, initPage } from "./shell.js";
+import { FACETS, REUSE, SORTS, licenceFilter, renderChips, renderFacets } from "./search-filters.js";
 import { forgetPicture, regionFile, showPicture, wireCrop } from "./search-crop.js";
 import { renderNone, showSearchError } from "./search-problems.js";
 
-const FACETS = ["category", "material", "institution", "region", "licence"];
 const PAGE = 24;
 const MAX_QUERY = 500; // the API's default WENYUAN_SEARCH__MAX_QUERY_CHARS; a longer answer's 422 is shown too
 const state = {
-  q: "", reusable: false, yearFrom: "", yearTo: "", size: PAGE,
+  q: "", reusable: false, yearFrom: "", yearTo: "", size: PAGE, sort: "relevance", period: "", reuse: "",
+  expanded: new Set(),
   selected: Object.fromEntries(FACETS.map((f) => [f, []])),
   image: null, imageUrl: null, hits: [], total: 0, next: null, facets: null, loading: false, generation: 0,
 };
@@ -35,31 +36,69 @@ function readAddress() {
   state.yearTo = p.get("year_to") || "";
   state.size = Math.min(100, Math.max(1, Number.parseInt(p.get("size"), 10) || PAGE));
   for (const f of FACETS) state.selected[f] = p.getAll(f);
+  state.sort = SORTS.includes(p.get("sort")) ? p.get("sort") : "relevance";
+  state.reuse = REUSE[p.get("reuse")] ? p.get("reuse") : "";
+  const period = vocabulary().periods.find((x) => x.id === p.get("period"));
+  state.period = period ? period.id : "";
+  if (period && state.yearFrom === "" && state.yearTo === "") {
+    state.yearFrom = String(period.start ?? "");
+    state.yearTo = String(period.end ?? "");
+  }
   byId("q").value = state.q;
-  byId("reusable").checked = state.reusable;
+  byId("sort").value = state.sort;
+  byId("period-preset").value = state.period;
+  for (const radio of document.querySelectorAll("input[name=reuse]")) radio.checked = radio.value === state.reuse;
   byId("year-from").value = state.yearFrom;
   byId("year-to").value = state.yearTo;
 }
 
-function filters() {
-  return { reusable: state.reusable || undefined, year_from: state.yearFrom, year_to: state.yearTo, ...state.selected };
+/** The API's filters; `without` leaves one facet's own choice out (for that facet's counts). */
+function filters(without = null) {
+  const selected = { ...state.selected, ...(without ? { [without]: [] } : {}) };
+  return { reusable: state.reusable || undefined, year_from: state.yearFrom, year_to: state.yearTo, ...selected,
+    licence: licenceFilter(state.reuse, selected.licence) };
 }
 
 function hasFilters() {
-  return state.reusable || state.yearFrom !== "" || state.yearTo !== "" || FACETS.some((f) => state.selected[f].length);
+  return state.reusable || Boolean(state.reuse) || state.yearFrom !== "" || state.yearTo !== ""
+    || FACETS.some((f) => state.selected[f].length);
+}
+
+/** The page's address: the search as the reader chose it (a dynasty by its id, the reuse class by name). */
+function addressParams() {
+  return { q: state.q, reusable: state.reusable || undefined, reuse: state.reuse, period: state.period,
+    year_from: state.period ? null : state.yearFrom, year_to: state.period ? null : state.yearTo, ...state.selected,
+    sort: state.sort === "relevance" ? null : state.sort };
 }
 
 /** Parameters of the text search; with neither words nor filters, a browse of everything with a picture. */
-function searchParams() {
-  const params = { q: state.q, ...filters() };
-  if (!state.q && !hasFilters()) params.has_image = true;
+function searchParams(without = null) {
+  const sorted = state.sort !== "relevance";
+  // The API sorts keyword matches only (hybrid and semantic pages are ranked): a date order asks for those.
+  const params = { q: state.q, ...filters(without), sort: sorted ? state.sort : null,
+    mode: sorted && state.q ? "keyword" : null };
+  const given = Object.entries(params).some(([name, value]) => !["q", "sort", "mode"].includes(name)
+    && value !== undefined && value !== "" && !(Array.isArray(value) && !value.length));
+  if (!state.q && !given) params.has_image = true;
   return params;
+}
+
+/** A facet with values chosen counts the others as if it had none chosen (one more request each, in parallel:
+ * the API counts facets over the filtered hits only), so choosing a value keeps the rest of the list. */
+async function facetsKeepingOthers(facets) {
+  const chosen = FACETS.filter((f) => state.selected[f].length);
+  const pages = await Promise.all(chosen.map((f) => api(`/v1/search${query({ ...searchParams(f), size: 1 })}`)));
+  const out = { ...facets };
+  chosen.forEach((f, i) => {
+    out[f] = pages[i].facets?.[f] || out[f];
+  });
+  return out;
 }
 
 async function runSearch({ push = false } = {}) {
   if (state.image) return runImageSearch();
   const size = state.size === PAGE ? null : state.size;
-  const address = `/${query({ q: state.q, ...filters(), size })}`;
+  const address = `/${query({ ...addressParams(), size })}`;
   if (address !== location.pathname + location.search) history[push ? "pushState" : "replaceState"](null, "", address);
   const generation = ++state.generation;
   state.loading = true;
@@ -67,9 +106,11 @@ async function runSearch({ push = false } = {}) {
   showSearchError(byId("error"), null);
   try {
     checkQuery();
-    const page = await api(`/v1/search${query({ ...searchParams(), size: state.size })}`);
+    const [page, others] = await Promise.all([api(`/v1/search${query({ ...searchParams(), size: state.size })}`),
+      facetsKeepingOthers({})]);
     if (generation !== state.generation) return;
-    Object.assign(state, { hits: page.hits, total: page.total, next: page.next, facets: page.facets, failed: false });
+    Object.assign(state, { hits: page.hits, total: page.total, next: page.next, failed: false,
+      facets: page.facets && { ...page.facets, ...others } });
   } catch (error) {
     if (generation !== state.generation) return;
     failed(error);
@@ -145,7 +186,7 @@ async function useImage(file) {
   state.imageUrl = URL.createObjectURL(file);
   state.q = "";
   byId("q").value = "";
-  const address = `/${query({ ...filters(), size: null })}`;
+  const address = `/${query({ ...addressParams(), q: null, size: null })}`;
   if (address !== location.pathname + location.search) history.replaceState(null, "", address);
   const preview = byId("query-image-preview");
   preview.src = state.imageUrl;
@@ -169,32 +210,27 @@ function clearImage() {
   runSearch();
 }
 
-function facetLabel(name, value) {
-  if (name === "category" || name === "material") return conceptName(value);
-  return value;
+function chooseFacet(name, value, checked) {
+  const chosen = state.selected[name];
+  state.selected[name] = checked ? [...chosen, value] : chosen.filter((v) => v !== value);
+  runSearch({ push: true });
 }
 
-function renderFacets() {
-  const box = clear(byId("facets"));
-  if (!state.facets) return;
-  for (const name of FACETS) {
-    const buckets = (state.facets[name] || []).map((b) => [String(b.value), b.count]);
-    const selected = state.selected[name];
-    const values = [...buckets, ...selected.filter((v) => !buckets.some(([b]) => b === v)).map((v) => [v, null])];
-    if (!values.length) continue;
-    const set = h("fieldset", { class: "facet" }, h("legend", {}, t(`facet.${name}`)));
-    values.forEach(([value, count], i) => {
-      const id = `facet-${name}-${i}`;
-      const input = h("input", { type: "checkbox", id, value, checked: selected.includes(value),
-        onchange: (event) => {
-          state.selected[name] = event.target.checked ? [...selected, value] : selected.filter((v) => v !== value);
-          runSearch({ push: true });
-        } });
-      set.append(h("label", { for: id }, input, h("span", {}, facetLabel(name, value), " ",
-        count === null ? null : h("span", { class: "count" }, `(${formatNumber(count)})`))));
-    });
-    box.append(set);
-  }
+function removeFilter({ facet, value, reuse, reusable, years }) {
+  if (facet) state.selected[facet] = state.selected[facet].filter((v) => v !== value);
+  if (reuse) state.reuse = "";
+  if (reusable) state.reusable = false;
+  if (years) Object.assign(state, { period: "", yearFrom: "", yearTo: "" });
+  syncControls();
+  runSearch({ push: true });
+}
+
+/** The filter controls showing the state (after a chip or "clear all" changed it). */
+function syncControls() {
+  byId("year-from").value = state.yearFrom;
+  byId("year-to").value = state.yearTo;
+  byId("period-preset").value = state.period;
+  for (const radio of document.querySelectorAll("input[name=reuse]")) radio.checked = radio.value === state.reuse;
 }
 
 function renderStatus() {
@@ -210,16 +246,17 @@ function renderStatus() {
 }
 
 function clearFilters() {
-  Object.assign(state, { reusable: false, yearFrom: "", yearTo: "" });
+  Object.assign(state, { reusable: false, reuse: "", period: "", yearFrom: "", yearTo: "" });
   for (const f of FACETS) state.selected[f] = [];
-  byId("reusable").checked = false;
-  for (const id of ["year-from", "year-to", "period-preset"]) byId(id).value = "";
+  syncControls();
   runSearch({ push: true });
 }
 
 function render() {
   renderStatus();
-  renderFacets();
+  renderFacets(byId("facets"), state.facets, state.selected, state.expanded, chooseFacet);
+  renderChips(byId("chips"), state, { remove: removeFilter, clearAll: clearFilters });
+  byId("show-results").textContent = t("filters.showN", { n: formatNumber(state.failed ? 0 : state.total) });
   renderNone(byId("none"), !state.loading && !state.failed && !state.hits.length,
     { q: state.q, filters: hasFilters(), image: Boolean(state.image), onClear: clearFilters });
   byId("results").replaceChildren(...state.hits.map((hit) => assetCard(hit, { highlight: hit.highlight || {} })));
@@ -242,13 +279,28 @@ function wire() {
     if (state.image) clearImage();
     else runSearch({ push: true });
   });
-  byId("reusable").addEventListener("change", (event) => {
-    state.reusable = event.target.checked;
+  for (const radio of document.querySelectorAll("input[name=reuse]")) {
+    radio.addEventListener("change", () => {
+      state.reuse = radio.value;
+      runSearch({ push: true });
+    });
+  }
+  byId("sort").addEventListener("change", (event) => {
+    state.sort = event.target.value;
     runSearch({ push: true });
+  });
+  byId("show-results").addEventListener("click", () => {
+    byId("filters").open = false;
+    byId("results-heading").focus();
+    byId("results-heading").scrollIntoView();
   });
   const applyYears = () => {
     state.yearFrom = byId("year-from").value;
     state.yearTo = byId("year-to").value;
+    const period = vocabulary().periods.find((p) => p.id === byId("period-preset").value);
+    const same = period && String(period.start ?? "") === state.yearFrom && String(period.end ?? "") === state.yearTo;
+    state.period = same ? period.id : "";
+    if (!same) byId("period-preset").value = "";
     runSearch({ push: true });
   };
   byId("apply-years").addEventListener("click", applyYears);
