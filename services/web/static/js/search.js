@@ -5,9 +5,15 @@ import { api, ApiError, query } from "./api.js";
 import { byId, clear, h } from "./dom.js";
 import { formatNumber, formatYear, lang, t, vocabulary } from "./i18n.js";
 import { assetCard, initPage } from "./shell.js";
-import { FACETS, REUSE, SORTS, licenceFilter, renderChips, renderFacets } from "./search-filters.js";
+import { FACETS, REUSE, SORTS, renderChips, renderFacets } from "./search-filters.js";
+import * as params from "./search-params.js";
 import { forgetPicture, regionFile, showPicture, wireCrop } from "./search-crop.js";
 import { renderNone, showSearchError } from "./search-problems.js";
+
+const filters = (without = null) => params.filters(state, without);
+const hasFilters = () => params.hasFilters(state);
+const addressParams = () => params.addressParams(state);
+const searchParams = (without = null) => params.searchParams(state, without);
 
 const PAGE = 24;
 const MAX_QUERY = 500; // the API's default WENYUAN_SEARCH__MAX_QUERY_CHARS; a longer answer's 422 is shown too
@@ -50,37 +56,6 @@ function readAddress() {
   for (const radio of document.querySelectorAll("input[name=reuse]")) radio.checked = radio.value === state.reuse;
   byId("year-from").value = state.yearFrom;
   byId("year-to").value = state.yearTo;
-}
-
-/** The API's filters; `without` leaves one facet's own choice out (for that facet's counts). */
-function filters(without = null) {
-  const selected = { ...state.selected, ...(without ? { [without]: [] } : {}) };
-  return { reusable: state.reusable || undefined, year_from: state.yearFrom, year_to: state.yearTo, ...selected,
-    licence: licenceFilter(state.reuse, selected.licence) };
-}
-
-function hasFilters() {
-  return state.reusable || Boolean(state.reuse) || state.yearFrom !== "" || state.yearTo !== ""
-    || FACETS.some((f) => state.selected[f].length);
-}
-
-/** The page's address: the search as the reader chose it (a dynasty by its id, the reuse class by name). */
-function addressParams() {
-  return { q: state.q, reusable: state.reusable || undefined, reuse: state.reuse, period: state.period,
-    year_from: state.period ? null : state.yearFrom, year_to: state.period ? null : state.yearTo, ...state.selected,
-    sort: state.sort === "relevance" ? null : state.sort };
-}
-
-/** Parameters of the text search; with neither words nor filters, a browse of everything with a picture. */
-function searchParams(without = null) {
-  const sorted = state.sort !== "relevance";
-  // The API sorts keyword matches only (hybrid and semantic pages are ranked): a date order asks for those.
-  const params = { q: state.q, ...filters(without), sort: sorted ? state.sort : null,
-    mode: sorted && state.q ? "keyword" : null };
-  const given = Object.entries(params).some(([name, value]) => !["q", "sort", "mode"].includes(name)
-    && value !== undefined && value !== "" && !(Array.isArray(value) && !value.length));
-  if (!state.q && !given) params.has_image = true;
-  return params;
 }
 
 /** A facet with values chosen counts the others as if it had none chosen (one more request each, in parallel:
