@@ -18,11 +18,11 @@ from indexing.bulk import index_documents
 from indexing.enrich import Enricher
 from schemas.access import Role
 from services.access.db import Database
-from services.access.models import Grant
+from services.access.models import App, Grant
 from services.gateway.app import create_app
 from services.gateway.errors import BadRequest, InvalidRequest
 from services.settings import Settings
-from tests.access import Member, make_institution, staff_key
+from tests.access import Member, app_key, make_institution, staff_key
 from tests.factories import make_asset
 from tests.helpers import assert_problem
 
@@ -233,3 +233,18 @@ def test_a_bad_stored_grant_is_skipped_and_the_grantee_still_answered(
     assert grant_id in {g["id"] for g in answers["grants"].json()}  # but listed, so it can be seen and revoked
     assert revoked.status_code == 200 and revoked.json()["revoked_at"]
     assert any(grant_id in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+
+
+# -- what each caller sees ------------------------------------------------------------------------------------------
+
+def test_partner_contacts_are_shown_to_operators_only(client: TestClient, db: Database, grantor: Member) -> None:
+    _, app_id = app_key(db)
+    with db.session() as s:
+        s.get(App, app_id).contact = "partner@example.org"  # type: ignore[union-attr]
+
+    anonymous = client.get("/v1/admin/apps").json()
+    admin = client.get("/v1/admin/apps", headers=auth(grantor.key)).json()
+
+    for seen in (anonymous, admin):
+        assert app_id in {a["id"] for a in seen}
+        assert all(a["contact"] is None for a in seen)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from schemas.access import PrincipalKind
 from schemas.organisations import (
     AppIn,
     AppOut,
@@ -82,9 +83,13 @@ def create_staff(institution_id: str, body: StaffIn, db: DbDep, principal: Princ
 
 
 @router.get("/apps")
-def list_apps(db: DbDep) -> list[AppOut]:
+def list_apps(db: DbDep, principal: PrincipalDep) -> list[AppOut]:
+    """Partner apps; their contact (a person's e-mail, often) only to operators, who run the platform."""
     with db.session() as session:
-        return orgs.list_apps(session)
+        apps = orgs.list_apps(session)
+    if principal.kind is PrincipalKind.OPERATOR:
+        return apps
+    return [a.model_copy(update={"contact": None}) for a in apps]
 
 
 @router.post("/apps", status_code=status.HTTP_201_CREATED)
