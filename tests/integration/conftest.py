@@ -19,6 +19,7 @@ from schemas.access import Role
 from services.access.db import Database
 from services.settings import Settings
 from services.storage import make_client as make_s3_client
+from services.uploader import Uploader
 from services.workflows import AirflowClient
 from tests.access import Member, make_institution, staff_key
 
@@ -87,3 +88,11 @@ def airflow(settings: Settings) -> Iterator[AirflowClient]:
 def enricher(settings: Settings, es: Elasticsearch, s3: Minio) -> Enricher:
     """The pipeline's enricher with the configured models, loaded once for the session."""
     return Enricher(settings, es, s3)
+
+
+@pytest.fixture
+def uploader(settings: Settings, curator: Member) -> Iterator[Uploader]:
+    """The upload client as the institution's curator."""
+    client = Uploader(settings.gateway.public_url, curator.key)
+    yield client
+    client.close()

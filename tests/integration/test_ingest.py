@@ -8,7 +8,6 @@ import os
 import shutil
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +29,6 @@ from tests.helpers import assert_problem
 from tests.integration.uploading import ingest, send_batch
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def uploader(settings: Settings, curator: Member) -> Iterator[Uploader]:
-    client = Uploader(settings.gateway.public_url, curator.key)
-    yield client
-    client.close()
 
 
 @pytest.fixture

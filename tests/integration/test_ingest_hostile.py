@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +31,6 @@ from tests.integration.test_ingest import docs_of
 from tests.integration.uploading import ingest
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def uploader(settings: Settings, curator: Member) -> Iterator[Uploader]:
-    client = Uploader(settings.gateway.public_url, curator.key)
-    yield client
-    client.close()
 
 
 def _by_row(items: list[dict[str, Any]]) -> dict[int | None, dict[str, Any]]:
