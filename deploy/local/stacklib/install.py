@@ -204,7 +204,10 @@ WEB_FILES = {"openseadragon/build/openseadragon/openseadragon.min.js": "opensead
              # <model-viewer> for GLB: the one ES module bundle that includes three.js (no bare imports to resolve).
              "@google/model-viewer/dist/model-viewer.min.js": "model-viewer/model-viewer.min.js",
              "@google/model-viewer/LICENSE": "model-viewer/LICENSE",
-             "three/LICENSE": "model-viewer/three-LICENSE"}
+             "three/LICENSE": "model-viewer/three-LICENSE",
+             # Mirador (side-by-side comparison of IIIF manifests, the /viewer page): its UMD bundle, React included.
+             "mirador/dist/mirador.min.js": "mirador/mirador.min.js",
+             "mirador/LICENSE": "mirador/LICENSE"}
 
 
 def _web_fingerprint(web: Path) -> str:
