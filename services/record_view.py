@@ -29,6 +29,7 @@ from services import assets
 from services.access.policy import Decision
 from services.access.principals import Principal
 from services.access.seen import decisions_for
+from services.iiif.info import source_size
 from services.settings import Settings
 
 
@@ -43,6 +44,14 @@ class MediaLink(BaseModel):
     image: int = Field(description="Position of the image in the record (0 = first).")
     tier: Tier
     href: str = Field(description="Redirects (302) to a short-lived URL of the file.")
+
+
+class SizedMediaLink(MediaLink):
+    """A delivery of an image with what the file holds, for a download menu: its pixel size and format."""
+
+    width: int = Field(description="Width of the file delivered at this tier, pixels.")
+    height: int = Field(description="Height of the file delivered at this tier, pixels.")
+    mime: str = Field(description="Its media type: image/jpeg for the thumbnail and preview, the original's own.")
 
 
 class FileLink(BaseModel):
@@ -67,6 +76,18 @@ def media_links(base: str, asset: AssetRecord, decision: Decision) -> list[Media
     tier = decision.tier or Tier.METADATA
     return [MediaLink(image=n, tier=t, href=media_href(base, asset.asset_id, n, t))
             for n in range(len(asset.images)) for t in MEDIA_TIERS if tier.includes(t)]
+
+
+def sized_media_links(base: str, asset: AssetRecord, decision: Decision, *, thumbnail_px: int,
+                      preview_px: int) -> list[SizedMediaLink]:
+    """`media_links` with each file's size and format (the derivatives are JPEGs bounded as ingestion made them)."""
+    out = []
+    for link in media_links(base, asset, decision):
+        image = asset.images[link.image]
+        width, height = source_size(image, link.tier, thumbnail_px, preview_px)
+        mime = image.mime if link.tier is Tier.ORIGINAL else "image/jpeg"
+        out.append(SizedMediaLink(**link.model_dump(), width=width, height=height, mime=mime))
+    return out
 
 
 def file_href(base: str, asset_id: str, n: int, name: str) -> str:

@@ -39,11 +39,11 @@ from services.record_view import (
     Credited,
     FileLink,
     LicenceView,
-    MediaLink,
+    SizedMediaLink,
     credit,
     credited,
     file_links,
-    media_links,
+    sized_media_links,
 )
 from services.storage import presigned_get
 
@@ -89,7 +89,8 @@ class AssetView(BaseModel):
     licence: LicenceView
     attribution: str = Field(description="The credit line to give when reusing it.")
     access: Access
-    media: list[MediaLink] = Field(description="The deliveries the caller's tier allows, per image.")
+    media: list[SizedMediaLink] = Field(description="The deliveries the caller's tier allows, per image, with "
+                                                    "each file's size and format.")
     files: list[FileLink] = Field(description="The deliveries the caller's tier allows of its documents, "
                                               "recordings and 3D models.")
     also_held_by: list[AlsoHeldBy] = Field(description="The same object held by other institutions.")
@@ -127,7 +128,9 @@ async def get_asset(seen: VisibleAssetWithVectors, es: EsDep, settings: Settings
     duplicates = await asyncio.to_thread(assets.also_held_by, es, settings, asset,
                                          visibility=visibility_filter(principal))
     return AssetView(asset_id=asset.asset_id, record=_record(asset), ai=_ai(asset),
-                     media=media_links(settings.gateway.public_url, asset, seen.decision),
+                     media=sized_media_links(settings.gateway.public_url, asset, seen.decision,
+                                             thumbnail_px=settings.ingest.thumbnail_px,
+                                             preview_px=settings.ingest.preview_px),
                      files=file_links(settings.gateway.public_url, asset, seen.decision),
                      also_held_by=[AlsoHeldBy.model_validate(d) for d in duplicates], **credit(asset, seen.decision))
 
