@@ -55,6 +55,10 @@ class Elasticsearch(Service):
         return first + self.node - 1
 
     @property
+    def snapshots(self) -> Path:
+        return self.run / "snapshots"
+
+    @property
     def log(self) -> Path:  # daemonized: the server writes its own log, named after the cluster
         return self.es_dir / "logs" / f"{self.cluster_name}.log"
 
@@ -72,7 +76,9 @@ class Elasticsearch(Service):
                 lines.append(f"cluster.initial_master_nodes: [{masters}]")
         lines += ["xpack.security.enabled: false", f"path.data: {es_dir / 'data'}", f"path.logs: {es_dir / 'logs'}",
                   "cluster.routing.allocation.disk.threshold_enabled: false",
-                  "action.destructive_requires_name: false"]
+                  "action.destructive_requires_name: false",
+                  # snapshots (`wenyuan admin backup`): a filesystem repository shared by every node of this machine
+                  f"path.repo: {self.snapshots.resolve()}"]
         return "\n".join(lines) + "\n"
 
     def start(self) -> None:
@@ -83,8 +89,10 @@ class Elasticsearch(Service):
             shutil.copytree(home / "config", config, dirs_exist_ok=True)
         first_start = not (es_dir / "data" / "_state").exists()
         (config / "elasticsearch.yml").write_text(self.config_text(es_dir, first_start=first_start))
+        self.snapshots.mkdir(parents=True, exist_ok=True)
         if prefix:
-            subprocess.run(["chown", "-R", self.settings.stack.es_user, str(es_dir)], check=True)
+            subprocess.run(["chown", "-R", self.settings.stack.es_user, str(es_dir), str(self.snapshots.resolve())],
+                           check=True)
         own_pid = es_dir / "es.pid"
         own_pid.unlink(missing_ok=True)
         heap = self.settings.stack.es_heap
@@ -149,6 +157,10 @@ class Elasticsearch(Service):
                 es_dir.symlink_to(node, target_is_directory=True)
             self._mkdirs(node)
             subprocess.run(["chown", "-R", user, str(node)], check=True)
+            if not self.snapshots.is_symlink():  # the snapshot repository moves out with the nodes
+                (base / "snapshots").mkdir(parents=True, exist_ok=True)
+                shutil.rmtree(self.snapshots, ignore_errors=True)
+                self.snapshots.symlink_to(base / "snapshots", target_is_directory=True)
             Path("/var/lib/wenyuan-es").chmod(0o755)
             base.chmod(0o755)
             if not self._reachable(prefix, home, es_dir):
