@@ -6,10 +6,15 @@
 - **hybrid** (default): the top `semantic_window` of both legs fused by reciprocal-rank fusion, then
   the rest of the keyword matches, so a client can still walk every keyword match.
 
-Pages are cursors: a point in time (PIT) keeps the view stable while a client walks; the cursor
-holds the PIT, the position and a hash of the query, so it cannot be replayed against another query.
-A first page reads the live index and opens a PIT only when it hands out a `next` cursor (most
-searches never ask for a second page); the last page of a walk closes it. The PIT is
+Pages are cursors: the cursor holds the position, a hash of the query (so it cannot be replayed
+against another query) and, from the second page on, a point in time (PIT) that keeps the view
+stable while a client walks. A first page reads the live index and opens no PIT, even when it hands
+out a `next` cursor: most searches never ask for a second page, and a PIT per first page left
+thousands of search contexts open under load. The second page opens the PIT the rest of the walk
+reads; it lives `search.cursor_keep_alive` after each page and the last page closes it. A walk whose
+PIT expired (a reader who paused) goes on from its position over the live index with a new PIT,
+rather than failing: the position (search_after values, the offset in the ranked window) stays valid,
+though records indexed or removed meanwhile may shift the pages. The PIT is
 indexing/walk.PointInTime's, as for dumps and OAI-PMH.
 
 Each page is as few round trips as its searches allow, each an `_msearch` whose searches
@@ -57,13 +62,15 @@ from indexing.source import record_source
 from indexing.walk import PointInTime
 from services.settings import Settings, get_settings
 
-PIT_KEEP_ALIVE = "5m"
 HIGHLIGHT = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2, "fragment_size": 120,
              "max_analyzed_offset": MAX_ANALYZED_OFFSET}  # a record of any length highlights (indexing/query.py)
 # What fusion reads of a leg's answer (and the errors): no `_index`, `_shards` or `max_score` to parse.
 LEG_FIELDS = ["took", "responses.took", "responses.hits.total", "responses.hits.hits._id", "responses.hits.hits._score",
               "responses.hits.hits.matched_queries", "responses.error", "responses.status"]
-EXPIRED = "the cursor has expired (a search stays open 5 minutes after each page); start the search again"
+
+
+class PitGone(Exception):
+    """The walk's point in time expired or was closed."""
 
 
 class CursorError(ValueError):
@@ -199,25 +206,28 @@ class Searcher:
     # -- cursors ---------------------------------------------------------------------------------
 
     def _open(self, query: Query, cursor: str | None) -> Cursor:
-        if cursor is None:  # a first page needs no point in time; one opens when a next page is promised
+        """The walk's state: a first page reads the live index; a second page opens the point in time the rest
+        of the walk reads."""
+        if cursor is None:
             return Cursor(pit=None, fingerprint=query.fingerprint())
         state = Cursor.decode(cursor)
         if state.fingerprint != query.fingerprint():
             raise CursorError("this cursor belongs to another query or caller: send the same q, mode, filters and "
                               "sort with the same key, or start again without a cursor")
         return state
+        if state.pit is None:
+            state.pit = self._pit(state).open()
 
     def _pit(self, state: Cursor) -> PointInTime:
-        """The cursor's point in time; none yet on a first page, which reads the alias."""
-        return PointInTime(self.es, self.index, PIT_KEEP_ALIVE, state.pit)
+        """The cursor's point in time; none on a first page, which reads the alias."""
+        return PointInTime(self.es, self.index, self.settings.search.cursor_keep_alive, state.pit)
 
     def _target(self, state: Cursor) -> dict[str, Any]:
         """Where a request searches: the cursor's point in time, or the alias on a first page."""
         return self._pit(state).target()
 
     def _next(self, state: Cursor, **position: Any) -> str:
-        """The cursor of the next page, opening the point in time it will read from if none is open yet."""
-        state.pit = self._pit(state).open()
+        """The cursor of the next page: the walk's point in time (none after a first page) and the position."""
         return Cursor(state.pit, state.fingerprint, total=state.total, **position).encode()
 
     def _close(self, state: Cursor) -> None:
@@ -289,7 +299,12 @@ class Searcher:
             header = {"index": body.pop("index")} if "index" in body else {}
             lines += [orjson.dumps(header), orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)]
         # The client's NDJSON serializer sends lines that are bytes as they are.
-        result = self.es.msearch(searches=lines, filter_path=filter_path)  # type: ignore[arg-type]
+        try:
+            result = self.es.msearch(searches=lines, filter_path=filter_path)  # type: ignore[arg-type]
+        except NotFoundError as exc:
+            if state.pit is None or exc.error == "index_not_found_exception":
+                raise  # no cursor involved: the index itself is missing
+            raise PitGone(state.pit) from exc
         responses = result["responses"]
         out = {}
         for leg, resp in zip(bodies, responses, strict=True):
@@ -298,7 +313,7 @@ class Searcher:
                     if state.pit is None or resp["error"].get("type") == "index_not_found_exception":
                         # no cursor involved: the index itself is missing
                         raise NotFoundError(str(resp["error"].get("type")), result.meta, resp)
-                    raise CursorError(EXPIRED)  # the PIT expired or was closed
+                    raise PitGone(state.pit)
                 raise RuntimeError(f"search leg {leg} failed: {resp['error']}")
             out[leg] = resp
         return out, int(result["took"])
@@ -331,17 +346,19 @@ class Searcher:
         pipeline's and the benchmarks' own unrestricted reads."""
         state = self._open(query, cursor)
         try:
-            if query.mode is Mode.KEYWORD or not query.q:
-                page = self._keyword_page(query, state, visibility, first=cursor is None)
-            else:
-                page = self._ranked_page(query, state, visibility, first=cursor is None)
-            if page.next is None:
-                self._close(state)
-            return page
-        except NotFoundError as exc:
-            if cursor is None or exc.error == "index_not_found_exception":
-                raise  # no cursor involved: the index itself is missing
-            raise CursorError(EXPIRED) from exc  # the PIT expired or was closed
+            page = self._page(query, state, visibility, first=cursor is None)
+        except PitGone:  # expired or closed: the walk goes on from its position over a new point in time
+            state.pit = None
+            state.pit = self._pit(state).open()
+            page = self._page(query, state, visibility, first=False)
+        if page.next is None:
+            self._close(state)
+        return page
+
+    def _page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *, first: bool) -> Page:
+        if query.mode is Mode.KEYWORD or not query.q:
+            return self._keyword_page(query, state, visibility, first=first)
+        return self._ranked_page(query, state, visibility, first=first)
 
     def _keyword_page(self, query: Query, state: Cursor, visibility: dict[str, Any] | None, *,
                       first: bool) -> Page:

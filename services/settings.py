@@ -383,6 +383,9 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    cursor_keep_alive: str = Field("1m", description="How long the point in time of a walk past its second page "
+                                   "stays open after each page (a first page opens none; a walk whose point in "
+                                   "time expired goes on from its position over the live index).")
     environment: Environment = Field(Environment.LOCAL, description="local, ci or production.")
     log_level: str = Field("INFO", description="Root log level of the gateway and the CLI.")
     es: ElasticsearchSettings = ElasticsearchSettings()

@@ -98,7 +98,7 @@ def raw_baseline(es: Elasticsearch, settings: Settings, qs: Sequence[str], text_
                                    visibility=vis)
         return run
 
-    rows = [_raw("open point in time (a page that hands out `next` opens one)", qs, open_pit, no_took)]
+    rows = [_raw("open point in time (a walk's second page opens one; first pages open none)", qs, open_pit, no_took)]
     for pit in pits:  # the bench's own points in time, closed at once
         es.options(ignore_status=404).close_point_in_time(id=pit)
     rows += [

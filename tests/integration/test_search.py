@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 from PIL import Image
 
 from indexing.aliases import assets_alias, ensure_assets_index
@@ -18,7 +18,7 @@ from indexing.encoders.base import info
 from indexing.enrich import Enricher
 from indexing.query import Filters, Mode, Sort
 from schemas.asset import AssetRecord
-from services.search import CursorError, Page, Query, Searcher
+from services.search import Cursor, CursorError, Page, Query, Searcher
 from services.settings import Settings
 from tests.factories import build_tiny_clip, image_record, make_asset, make_image
 from tests.helpers import assert_problem
@@ -184,6 +184,64 @@ def test_cursors_that_are_malformed_or_from_another_query_are_refused(es: Elasti
     with pytest.raises(CursorError, match="another query"):
         searcher.search(Query(None, Mode.KEYWORD, Filters(reusable=True), Sort.RELEVANCE, 2), first.next,
                         visibility=None)
+
+
+def _walk_pits(searcher: Searcher, query: Query) -> tuple[list[str], list[str | None]]:
+    """Every hit of a walk, and the point in time each page's cursor carries."""
+    seen: list[str] = []
+    pits: list[str | None] = []
+    cursor = None
+    for _ in range(50):
+        page = searcher.search(query, cursor, visibility=None)
+        seen += _ids(page)
+        if (cursor := page.next) is None:
+            break
+        pits.append(Cursor.decode(cursor).pit)
+    return seen, pits
+
+
+@pytest.mark.parametrize("mode", [Mode.KEYWORD, Mode.HYBRID])
+def test_a_first_page_opens_no_point_in_time_and_a_second_page_opens_the_walks(
+    es: Elasticsearch, scoped: Settings, mode: Mode
+) -> None:
+    searcher = Searcher(es, scoped)
+    query = Query("vessel 瓷 jar 玉 ink" if mode is Mode.HYBRID else None, mode,
+                  Filters(institution=["search-museum"]), Sort.RELEVANCE, 2)
+    seen, pits = _walk_pits(searcher, query)
+
+    assert len(pits) >= 2 and pits[0] is None  # the first page handed out a cursor, with no PIT behind it
+    assert pits[1] is not None and len(set(pits[1:])) == 1  # one PIT from the second page to the end
+    assert len(seen) == len(set(seen))
+    with pytest.raises(NotFoundError):  # the last page closed it
+        es.close_point_in_time(id=pits[1])
+
+
+@pytest.mark.parametrize("mode", [Mode.KEYWORD, Mode.HYBRID])
+def test_a_walk_whose_point_in_time_expired_goes_on_from_its_position(
+    es: Elasticsearch, scoped: Settings, mode: Mode
+) -> None:
+    searcher = Searcher(es, scoped)
+    query = Query("vessel 瓷 jar 玉 ink" if mode is Mode.HYBRID else None, mode,
+                  Filters(institution=["search-museum"]), Sort.RELEVANCE, 2)
+    whole, _ = _walk_pits(searcher, query)
+    first = searcher.search(query, visibility=None)
+    second = searcher.search(query, first.next, visibility=None)
+    assert second.next is not None
+    es.close_point_in_time(id=Cursor.decode(second.next).pit)  # as if the reader paused past the keep-alive
+    rest, _ = _walk_pits_from(searcher, query, second.next)
+
+    assert _ids(first) + _ids(second) + rest == whole  # nothing lost, nothing twice, the same order
+
+
+def _walk_pits_from(searcher: Searcher, query: Query, cursor: str) -> tuple[list[str], int]:
+    seen: list[str] = []
+    pages = 0
+    next_cursor: str | None = cursor
+    while next_cursor is not None and pages < 50:
+        page = searcher.search(query, next_cursor, visibility=None)
+        seen += _ids(page)
+        next_cursor, pages = page.next, pages + 1
+    return seen, pages
 
 
 @pytest.mark.slow
