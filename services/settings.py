@@ -174,6 +174,28 @@ class AccessSettings(BaseModel):
                                                 "(mode 600; local stacks and demos).")
 
 
+class SecuritySettings(BaseModel):
+    """The gateway's edge (services/gateway/security.py): CORS, and the size of what a request may send."""
+
+    cors_origins: list[str] = Field(default_factory=list, description="Origins (`https://host[:port]`) whose pages "
+                                    "may call the API from a browser (CORS); none by default. The IIIF routes answer "
+                                    "every origin regardless, as viewers on other sites need.")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024, description="Largest request body of most routes; a larger "
+                                "one is a 413 before it is read. Files go to S3 over presigned URLs, not here.")
+    max_batch_body_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Largest body of /v1/batches requests "
+                                      "(a batch lists up to 200,000 files).")
+    max_header_bytes: int = Field(16 * 1024, ge=1024, description="Largest request head (all header names and "
+                                  "values); a larger one is a 431.")
+
+    @model_validator(mode="after")
+    def _exact_origins(self) -> Self:
+        for origin in self.cors_origins:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("http", "https") or not parts.netloc or origin != f"{parts.scheme}://{parts.netloc}":
+                raise ValueError(f"a CORS origin is scheme://host[:port], exactly, without '*' or a path: {origin!r}")
+        return self
+
+
 class OaiSettings(BaseModel):
     """The OAI-PMH 2.0 repository at /oai (services/oai)."""
 
@@ -399,6 +421,7 @@ class Settings(BaseSettings):
     iiif: IIIFSettings = IIIFSettings()
     db: DatabaseSettings = DatabaseSettings()
     access: AccessSettings = AccessSettings()
+    security: SecuritySettings = SecuritySettings()
     redis: RedisSettings = RedisSettings()
     client: ClientSettings = ClientSettings()
     stack: StackSettings = StackSettings()

@@ -33,6 +33,7 @@ from services.gateway.routers import (
     search,
     web,
 )
+from services.gateway.security import Hardening
 from services.logs import configure as configure_logs
 from services.redis_store import close_clients as close_redis_clients
 from services.redis_store import redis_client
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(AccessMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL,
                        exclude_content_types=GZIP_EXCLUDED)
+    app.add_middleware(Hardening, settings=settings)  # headers, CORS, size limits: services/gateway/security.py
     app.add_middleware(RequestContext)  # added last: outermost, so its id is on every line and every answer
     app.include_router(health.router)
     app.include_router(batches.router)
