@@ -16,6 +16,7 @@ from services.access import audit
 from services.access.errors import TierRefused, UnknownEntity
 from services.access.policy import AssetFacts, Decision, would_allow
 from services.access.principals import Principal
+from services.messages import Message, licence_message
 
 MEDIA_KEY = {Tier.THUMBNAIL: "thumbnail_key", Tier.PREVIEW: "preview_key", Tier.ORIGINAL: "key"}
 
@@ -23,10 +24,9 @@ MEDIA_KEY = {Tier.THUMBNAIL: "thumbnail_key", Tier.PREVIEW: "preview_key", Tier.
 def authorise(asset: AssetRecord, decision: Decision, image: int, tier: Tier) -> str:
     """The object key of `image` at `tier`, if the decision allows it."""
     if tier is Tier.METADATA:
-        raise UnknownEntity("metadata is the record itself (GET /v1/assets/{id}); media tiers are thumbnail, "
-                            "preview and original")
+        raise UnknownEntity(Message("delivery.metadata"))
     if not 0 <= image < len(asset.images):
-        raise UnknownEntity(f"asset {asset.asset_id} has {len(asset.images)} image(s); there is no image {image}")
+        raise UnknownEntity(Message("delivery.no-image", asset=asset.asset_id, count=len(asset.images), image=image))
     _allow(asset, decision, tier)
     key: str = getattr(asset.images[image], MEDIA_KEY[tier])
     return key
@@ -36,7 +36,7 @@ def authorise_file(asset: AssetRecord, decision: Decision, n: int, name: str) ->
     """(object key, tier, media type) of media file `n`'s `name` — `original` or one of its derivatives (poster,
     contact-sheet, rendition, waveform, glb, text) — if the decision allows that tier."""
     if not 0 <= n < len(asset.media_files):
-        raise UnknownEntity(f"asset {asset.asset_id} has {len(asset.media_files)} media file(s); there is no file {n}")
+        raise UnknownEntity(Message("delivery.no-file", asset=asset.asset_id, count=len(asset.media_files), n=n))
     media = asset.media_files[n]
     if name == "original":
         key, tier, mime = media.key, Tier.ORIGINAL, media.mime
@@ -56,8 +56,9 @@ def _allow(asset: AssetRecord, decision: Decision, tier: Tier) -> None:
         facts = AssetFacts.of(asset.model_dump(mode="json"))
         who = would_allow(facts, tier)
         raise TierRefused(
-            f"{asset.licence.label} ({asset.licence.code}) gives you the {allowed.value} tier of this asset "
-            f"({decision.basis}); the {tier.value} is delivered to " + "; ".join(who) + ".",
+            Message("delivery.refused", label=licence_message(asset.licence.code, asset.licence.label),
+                    code=asset.licence.code, allowed=Message(f"tier.{allowed.value}"), basis=decision.basis,
+                    requested=Message(f"tier.{tier.value}"), who=who),
             licence=asset.licence.code, licence_uri=asset.licence.uri, allowed_tier=allowed.value,
             requested_tier=tier.value, basis=decision.basis, would_allow=who)
 

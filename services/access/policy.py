@@ -32,6 +32,7 @@ from schemas.access import (
 )
 from services.access.errors import NotAllowed
 from services.access.principals import ActiveGrant, Principal
+from services.messages import Message
 
 GRANT_PREFIX = "grant:"
 
@@ -65,7 +66,7 @@ class Decision:
     visible: bool
     tier: Tier | None  # None when invisible
     audience: Audience
-    basis: str  # "licence InC (audience public)" or "grant <id>"
+    basis: str  # "licence InC (audience: public)" or "grant <id>", a Message (said in zh too)
     grant: ActiveGrant | None = None
 
     @property
@@ -73,7 +74,7 @@ class Decision:
         return self.grant is None
 
 
-INVISIBLE = "invisible"
+INVISIBLE = Message("basis.invisible")
 
 
 def audience(principal: Principal, asset: AssetFacts) -> Audience:
@@ -105,11 +106,11 @@ def decide(principal: Principal, asset: AssetFacts, matched_grants: Collection[s
         return Decision(False, None, who, INVISIBLE)
     options: list[Decision] = []
     if table.sees(effective_policy(asset, today or today_utc()), who):
-        options.append(Decision(True, table.tier(asset.licence, who), who,
-                                f"licence {asset.licence} (audience: {who.value})"))
+        basis = Message("basis.licence", licence=asset.licence, audience=Message(f"audience.{who.value}"))
+        options.append(Decision(True, table.tier(asset.licence, who), who, basis))
     for grant in principal.grants:
         if grant.grantor == asset.institution and grant.name in matched_grants:
-            options.append(Decision(True, grant.tier, who, f"grant {grant.id}", grant))
+            options.append(Decision(True, grant.tier, who, Message("basis.grant", grant=grant.id), grant))
     if not options:
         return Decision(False, None, who, INVISIBLE)
     # The highest tier wins; on a tie the licence is the basis (it needs no grant to stay true).
@@ -117,18 +118,20 @@ def decide(principal: Principal, asset: AssetFacts, matched_grants: Collection[s
 
 
 def would_allow(asset: AssetFacts, wanted: Tier, today: date | None = None) -> list[str]:
-    """Who receives `wanted` of this asset by its licence and policy, in words, for a 403's detail."""
+    """Who receives `wanted` of this asset by its licence and policy, in words (Messages), for a 403's detail."""
     table = access_table()
     policy = effective_policy(asset, today or today_utc())
-    department = f" ({asset.department})" if asset.department else ""
-    names = {Audience.DEPARTMENT: f"staff of its holding department{department}",
-             Audience.INSTITUTION: f"staff of the holding institution ({asset.institution})",
-             Audience.REGION: f"institutions of its region ({asset.region})" if asset.region else None,
-             Audience.PUBLIC: "everyone"}
+    department = (Message("allow.department", department=asset.department) if asset.department
+                  else Message("allow.department-any"))
+    names = {Audience.DEPARTMENT: department,
+             Audience.INSTITUTION: Message("allow.institution", institution=asset.institution),
+             Audience.REGION: Message("allow.region", region=asset.region) if asset.region else None,
+             Audience.PUBLIC: Message("allow.public")}
     # The audiences are nested, so the widest one that receives the tier says it all.
-    out = [name for who, name in reversed(names.items())
-           if name and table.sees(policy, who) and table.tier(asset.licence, who).includes(wanted)][:1]
-    return [*out, f"a grant from {asset.institution} of tier {wanted.value} or higher"]
+    out: list[str] = []
+    out += [name for who, name in reversed(names.items())
+            if name and table.sees(policy, who) and table.tier(asset.licence, who).includes(wanted)][:1]
+    return [*out, Message("allow.grant", institution=asset.institution, tier=Message(f"tier.{wanted.value}"))]
 
 
 # -- the same rules as an Elasticsearch filter ------------------------------------------------------

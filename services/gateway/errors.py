@@ -18,6 +18,11 @@
 FastAPI's HTTPException and request-validation errors are rendered by the same handler,
 so a client sees exactly one shape whatever failed. `type` is a stable URI per failure.
 
+Titles and details are said in the language the request's `Accept-Language` prefers, Chinese or English
+(services/messages.py: English when it names neither); the `type` is the same in both. A detail made as a
+`Message` (and the `Message`s among a problem's extensions: `basis`, `would_allow`) is said again in that
+language; a plain-string detail stays as it was written. Every problem answer carries `Content-Language`.
+
 Errors are translated once, here, at the edge, not in each router: the domain's `AssetNotFound`
 (services/assets.py, indexing/labels.py) becomes the `AssetNotFound` problem; a connection failure
 or timeout of Elasticsearch (elastic_transport), S3 (minio over urllib3) or Airflow (httpx), and a
@@ -40,6 +45,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.messages import SEPARATOR, TEXTS, Lang, Message, negotiate, render, text, title, validation_reason
+
 PROBLEM_BASE = "https://wenyuan.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 
@@ -54,12 +61,13 @@ class Problem(Exception):
         self.detail = detail
         self.extensions = extensions
 
-    def body(self, instance: str | None = None) -> dict[str, Any]:
-        doc: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status,
-                               "detail": self.detail}
+    def body(self, instance: str | None = None, lang: Lang = "en") -> dict[str, Any]:
+        doc: dict[str, Any] = {"type": self.type, "title": title(self.type, self.title, lang), "status": self.status,
+                               "detail": render(self.detail, lang)}
         if instance:
             doc["instance"] = instance
-        return doc | self.extensions
+        extensions: dict[str, Any] = render(self.extensions, lang)
+        return doc | extensions
 
 
 class NotFound(Problem):
@@ -162,30 +170,43 @@ class ServiceUnavailable(Problem):
     status = 503
 
 
-def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+def request_lang(request: Request) -> Lang:
+    """The language the request prefers, of those the API speaks (`Accept-Language`; English by default)."""
+    return negotiate(request.headers.get("accept-language"))
+
+
+def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None,
+                     lang: Lang = "en") -> JSONResponse:
+    said = {"Content-Language": lang, "Vary": "Accept-Language"} | (headers or {})
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=said)
 
 
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
-    return problem_response(exc.status, exc.body(request.url.path))
+    lang = request_lang(request)
+    return problem_response(exc.status, exc.body(request.url.path, lang), lang=lang)
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    lang = request_lang(request)
     phrase = HTTPStatus(exc.status_code).phrase
-    body = {"type": "about:blank", "title": phrase, "status": exc.status_code,
-            "detail": exc.detail if isinstance(exc.detail, str) else phrase, "instance": request.url.path}
-    return problem_response(exc.status_code, body, headers=getattr(exc, "headers", None))
+    said = text(f"http.{exc.status_code}", lang) if f"http.{exc.status_code}" in TEXTS else phrase
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != phrase else said
+    body = {"type": "about:blank", "title": said, "status": exc.status_code,
+            "detail": render(detail, lang), "instance": request.url.path}
+    return problem_response(exc.status_code, body, headers=getattr(exc, "headers", None), lang=lang)
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": e["msg"]} for e in exc.errors()]
-    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
-    body = {"type": InvalidRequest.type, "title": InvalidRequest.title, "status": 422,
-            "detail": detail, "instance": request.url.path, "errors": errors}
-    return problem_response(422, body)
+    lang = request_lang(request)
+    errors = [{"field": ".".join(str(p) for p in e["loc"]), "reason": validation_reason(e, lang)}
+              for e in exc.errors()]
+    detail = (SEPARATOR[lang]).join(text("invalid.field", lang, field=e["field"], reason=e["reason"]) for e in errors)
+    body = {"type": InvalidRequest.type, "title": title(InvalidRequest.type, InvalidRequest.title, lang),
+            "status": 422, "detail": detail, "instance": request.url.path, "errors": errors}
+    return problem_response(422, body, lang=lang)
 
 
 async def _on_access_error(request: Request, exc: Exception) -> JSONResponse:
@@ -198,7 +219,7 @@ async def _on_access_error(request: Request, exc: Exception) -> JSONResponse:
         access.InvalidGrant: InvalidRequest, access.InvalidKey: Unauthorized, access.RateLimited: TooManyRequests,
         access.TierRefused: TierNotAllowed}
     kind = kinds.get(type(exc), Problem)
-    return problem_response(kind.status, kind(exc.detail, **exc.extensions).body(request.url.path))
+    return await _on_problem(request, kind(exc.detail, **exc.extensions))
 
 
 class InternalError(Problem):
@@ -207,25 +228,27 @@ class InternalError(Problem):
     status = 500
 
 
-def internal_error(path: str, request_id: str | None) -> JSONResponse:
+def internal_error(path: str, request_id: str | None, lang: Lang = "en") -> JSONResponse:
     """The answer to an exception nothing else handled: no detail of the exception leaks to the caller."""
-    problem = InternalError("the gateway failed to answer this request; it has been logged"
-                            + (f" with request id {request_id}" if request_id else ""), request_id=request_id)
-    return problem_response(500, problem.body(path), headers={"X-Request-ID": request_id} if request_id else None)
+    detail = Message("internal.failed-id", id=request_id) if request_id else Message("internal.failed")
+    problem = InternalError(detail, request_id=request_id)
+    return problem_response(500, problem.body(path, lang), headers={"X-Request-ID": request_id} if request_id else None,
+                            lang=lang)
 
 
 # Connection failures and timeouts of the three services the gateway depends on, whatever route met them.
-UNAVAILABLE: dict[type[Exception], str] = {
-    elastic_transport.ConnectionError: "Elasticsearch cannot be reached",
-    elastic_transport.ConnectionTimeout: "Elasticsearch did not answer in time",
-    urllib3.exceptions.HTTPError: "object storage (S3) cannot be reached",
-    httpx.TransportError: "Airflow cannot be reached",
+UNAVAILABLE: dict[type[Exception], Message] = {
+    elastic_transport.ConnectionError: Message("unavailable.elasticsearch"),
+    elastic_transport.ConnectionTimeout: Message("unavailable.elasticsearch-timeout"),
+    urllib3.exceptions.HTTPError: Message("unavailable.s3"),
+    httpx.TransportError: Message("unavailable.airflow"),
 }
 
 
 def _unavailable(exc: Exception) -> ServiceUnavailable:
     service = next(v for k, v in UNAVAILABLE.items() if isinstance(exc, k))
-    return ServiceUnavailable(f"{service}: {type(exc).__name__}", service=service.split()[0].lower())
+    return ServiceUnavailable(Message("unavailable.with", service=service, error=type(exc).__name__),
+                              service=service.split()[0].lower())
 
 
 async def _on_unavailable(request: Request, exc: Exception) -> JSONResponse:
@@ -238,13 +261,13 @@ async def _on_es_not_found(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, EsNotFoundError)
     if exc.error != "index_not_found_exception":
         raise exc
-    problem = ServiceUnavailable("Elasticsearch has no such index: the search index is not set up yet",
-                                 service="elasticsearch")
+    problem = ServiceUnavailable(Message("unavailable.no-index"), service="elasticsearch")
     return await _on_problem(request, problem)
 
 
 async def _on_asset_not_found(request: Request, exc: Exception) -> JSONResponse:
-    return await _on_problem(request, AssetNotFound(f"no asset {exc.args[0]!r}" if exc.args else "no such asset"))
+    return await _on_problem(request, AssetNotFound(Message("asset.none", asset=repr(exc.args[0])) if exc.args
+                                                     else Message("asset.unknown")))
 
 
 async def _on_airflow_error(request: Request, exc: Exception) -> JSONResponse:
