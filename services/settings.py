@@ -216,6 +216,40 @@ class DumpSettings(BaseModel):
     keep_alive: str = Field("2m", description="Point-in-time keep-alive between two pages of a dump stream.")
 
 
+class SnapshotRepository(StrEnum):
+    FS = "fs"
+    S3 = "s3"
+
+
+class BackupSettings(BaseModel):
+    """`wenyuan admin backup` / `restore` (services/backup): an Elasticsearch snapshot, the access database and a
+    manifest of the buckets, in one directory per backup."""
+
+    dir: Path = Field(PROJECT_ROOT / ".run/backups", description="Where a backup directory is made when "
+                                                                  "`wenyuan admin backup` is given none.")
+    repository: str = Field("wenyuan-backups", description="Name of the Elasticsearch snapshot repository.")
+    repository_type: SnapshotRepository = Field(
+        SnapshotRepository.FS, description="Its type: fs (a directory every node shares, listed in Elasticsearch's "
+                                           "path.repo) or s3 (needs the repository-s3 module, which the local stack's "
+                                           "integ-test-zip lacks).")
+    location: Path = Field(PROJECT_ROOT / ".run/snapshots", description="fs repository: its directory (the local "
+                           "stack's path.repo; a link is followed).")
+    s3_bucket: str | None = Field(None, description="s3 repository: the bucket the snapshots go to.")
+    s3_base_path: str = Field("elasticsearch", description="s3 repository: the prefix within that bucket.")
+    copy_objects: bool = Field(False, description="Copy every object into the backup too (not only a manifest of "
+                               "keys, sizes and ETags); a museum's originals are large: see docs/OPERATIONS.md.")
+    pg_bin_dir: Path | None = Field(None, description="Directory of pg_dump and pg_restore (of the server's major "
+                                    "version or newer); unset: PATH, then /usr/lib/postgresql/<newest>/bin.")
+    timeout_s: float = Field(3600.0, gt=0, description="Longest wait for a snapshot or a restore, seconds.")
+
+    def repository_settings(self) -> dict[str, str]:
+        if self.repository_type is SnapshotRepository.S3:
+            if not self.s3_bucket:
+                raise ValueError("WENYUAN_BACKUP__S3_BUCKET must name the bucket of an s3 snapshot repository")
+            return {"bucket": self.s3_bucket, "base_path": self.s3_base_path}
+        return {"location": str(self.location.resolve())}
+
+
 class ClientSettings(BaseModel):
     """The `wenyuan` command as a client of a gateway."""
 
@@ -427,6 +461,7 @@ class Settings(BaseSettings):
     stack: StackSettings = StackSettings()
     oai: OaiSettings = OaiSettings()
     dumps: DumpSettings = DumpSettings()
+    backup: BackupSettings = BackupSettings()
 
     @model_validator(mode="after")
     def _enforce_non_default_secrets(self) -> Self:
