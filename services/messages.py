@@ -177,6 +177,17 @@ def licence_message(code: str, english: str) -> Message:
     return Message("licence.name", en=english, zh=LICENCE_ZH.get(code, english))
 
 
+def localise_credit(credited: dict[str, Any], lang: Lang) -> dict[str, Any]:
+    """A hit's or a record's licence name and access basis (record_view's `licence` and `access`, as JSON) in
+    `lang`, in place."""
+    licence, access = credited.get("licence"), credited.get("access")
+    if isinstance(licence, dict) and "code" in licence:
+        licence["label"] = licence_name(str(licence["code"]), str(licence["label"]), lang)
+    if isinstance(access, dict) and "basis" in access:
+        access["basis"] = render(access["basis"], lang)
+    return credited
+
+
 def title(problem_type: str, english: str, lang: Lang) -> str:
     """A problem's title in `lang`, by its type URI (`english` for a type the catalogue does not name)."""
     key = "title.error" if problem_type == "about:blank" else "title." + problem_type.rsplit("/", 1)[-1]

@@ -22,10 +22,18 @@ from services import assets
 from services.access.db import Database
 from services.access.policy import Decision, may_see_batch
 from services.access.principals import ANONYMOUS, Principal
-from services.gateway.errors import BadImageRequest, BatchNotFound, ImageNotFound, InvalidRequest, MissingScope
+from services.gateway.errors import (
+    BadImageRequest,
+    BatchNotFound,
+    ImageNotFound,
+    InvalidRequest,
+    MissingScope,
+    request_lang,
+)
 from services.iiif import delivery, image
 from services.iiif.cache import SourceCache
 from services.ingest.batches import BatchRecord, load_batch
+from services.messages import Lang
 from services.settings import Settings
 from services.storage import ObjectNotFound
 from services.workflows import AirflowClient
@@ -75,6 +83,7 @@ PresignerDep = Annotated[Minio, Depends(get_presigner)]
 AirflowDep = Annotated[AirflowClient, Depends(get_airflow)]
 DbDep = Annotated[Database, Depends(get_db)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+LangDep = Annotated[Lang, Depends(request_lang)]  # the language of the answer's words (Accept-Language)
 
 
 def require(scope: Scope) -> Callable[[Principal], Principal]:

@@ -20,11 +20,13 @@ from services.access import audit
 from services.access.db import Database
 from services.access.delivery import authorise, authorise_file, record_delivery
 from services.access.errors import AccessError
+from services.access.names import names
 from services.access.policy import Decision, require_curator_of, visibility_filter
 from services.access.principals import Principal
 from services.gateway.deps import (
     DbDep,
     EsDep,
+    LangDep,
     NeighbourCount,
     PresignerDep,
     PrincipalDep,
@@ -34,6 +36,8 @@ from services.gateway.deps import (
     require,
 )
 from services.gateway.errors import Conflict, LabelNotFound
+from services.gateway.routers.search import Label
+from services.messages import licence_name, render
 from services.record_view import (
     Access,
     Credited,
@@ -82,8 +86,17 @@ class AIView(BaseModel):
     models: dict[str, str | None] = Field(description="Encoders and OCR engine, name@version.")
 
 
+class Names(BaseModel):
+    """Who holds it, by name: the record itself carries ids."""
+
+    institution: Label | None
+    department: Label | None
+    region: Label | None
+
+
 class AssetView(BaseModel):
     asset_id: str
+    names: Names = Field(description="The names of its institution, department and region in Chinese and English.")
     record: dict[str, Any] = Field(description="The curator's record (vectors and AI data left out).")
     ai: AIView | None
     licence: LicenceView
@@ -121,18 +134,24 @@ def _ai(asset: AssetRecord) -> AIView | None:
 
 @router.get("/{asset_id}", response_model=AssetView, dependencies=[Depends(require(Scope.SEARCH))])
 async def get_asset(seen: VisibleAssetWithVectors, es: EsDep, settings: SettingsDep,
-                    principal: PrincipalDep) -> AssetView:
+                    principal: PrincipalDep, db: DbDep, lang: LangDep) -> AssetView:
     """The record, its AI labels (marked as such, with confidence), licence, attribution, the caller's tier
-    and delivery links, and near-duplicates held elsewhere (those the caller may see)."""
+    and delivery links, near-duplicates held elsewhere (those the caller may see), and the names of its holder.
+    The licence's name and the access basis are in the language of `Accept-Language` (zh or en)."""
     asset = seen.asset
     duplicates = await asyncio.to_thread(assets.also_held_by, es, settings, asset,
                                          visibility=visibility_filter(principal))
-    return AssetView(asset_id=asset.asset_id, record=_record(asset), ai=_ai(asset),
+    record = _record(asset)
+    holder = Names.model_validate((await asyncio.to_thread(names, db)).of_record(record))
+    view = AssetView(asset_id=asset.asset_id, names=holder, record=record, ai=_ai(asset),
                      media=sized_media_links(settings.gateway.public_url, asset, seen.decision,
                                              thumbnail_px=settings.ingest.thumbnail_px,
                                              preview_px=settings.ingest.preview_px),
                      files=file_links(settings.gateway.public_url, asset, seen.decision),
                      also_held_by=[AlsoHeldBy.model_validate(d) for d in duplicates], **credit(asset, seen.decision))
+    view.licence.label = licence_name(asset.licence.code, asset.licence.label, lang)
+    view.access.basis = render(seen.decision.basis, lang)
+    return view
 
 
 @router.get("/{asset_id}/similar", response_model=Similar, dependencies=[Depends(require(Scope.SEARCH))])

@@ -19,11 +19,14 @@ from indexing.query import Filters, Mode, Sort
 from indexing.terms import default_analyzer
 from schemas.access import Scope, Tier
 from schemas.asset import AIRecord, AssetRecord
+from schemas.licences import LICENCES
 from services import assets
+from services.access.db import Database
+from services.access.names import OrgNames, names
 from services.access.policy import Decision, visibility_filter
 from services.access.principals import Principal
 from services.access.seen import decisions_for
-from services.gateway.deps import EsDep, FiltersDep, PageSize, PrincipalDep, SettingsDep, require
+from services.gateway.deps import DbDep, EsDep, FiltersDep, LangDep, PageSize, PrincipalDep, SettingsDep, require
 from services.gateway.errors import (
     BadRequest,
     InvalidRequest,
@@ -31,6 +34,7 @@ from services.gateway.errors import (
     ServiceUnavailable,
     UnsupportedMediaType,
 )
+from services.messages import LICENCE_ZH, Lang, localise_credit
 from services.record_view import Credited, credit_of, media_href, stored_view
 from services.search import CursorError, Searcher
 from services.search import Query as SearchQuery
@@ -52,9 +56,16 @@ class Hit(Credited):
                                                                    "best first (at most 3).")
 
 
+class Label(BaseModel):
+    zh: str
+    en: str
+
+
 class Bucket(BaseModel):
     value: str | int | float | bool
     count: int
+    label: Label | None = Field(None, description="The value's name in Chinese and English: institutions, regions "
+                                                  "and licences (categories and materials: GET /v1/taxonomy).")
 
 
 class SearchPage(BaseModel):
@@ -90,7 +101,7 @@ def _thumbnail(base: str, view: dict[str, Any], decision: Decision) -> str | Non
 
 
 def credited_hits(es: Elasticsearch, settings: Settings, principal: Principal,
-                  hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+                  hits: list[dict[str, Any]], lang: Lang = "en") -> list[dict[str, Any]]:
     """Each hit as `Hit` / `ImageHit` serialise it (record_view.credited's output in the models' field order):
     its own fields (score, ranks, highlight) after the licence, credit line, the caller's tier and thumbnail."""
     decisions = decisions_for(es, settings, principal, [h["record"] for h in hits])
@@ -99,10 +110,26 @@ def credited_hits(es: Elasticsearch, settings: Settings, principal: Principal,
     for hit in hits:
         view = _public_view(hit["record"])
         decision = decisions[str(hit["record"]["asset_id"])]
-        out.append({"asset_id": hit["asset_id"], **credit_of(view, decision),
+        out.append({"asset_id": hit["asset_id"], **localise_credit(credit_of(view, decision), lang),
                     "thumbnail": _thumbnail(base, view, decision), "record": view,
                     **{k: v for k, v in hit.items() if k not in ("asset_id", "record")}})
     return out
+
+
+def labelled(facets: dict[str, list[dict[str, Any]]] | None, org: OrgNames) -> dict[str, list[dict[str, Any]]] | None:
+    """The facets with the names of their institutions, regions and licences (`label`, as `Bucket` has it: None
+    where there is no name)."""
+    if facets is None:
+        return None
+
+    def label(facet: str, value: str) -> dict[str, str] | None:
+        if facet == "licence":
+            lic = LICENCES.get(value)
+            return {"zh": LICENCE_ZH.get(value, lic.label), "en": lic.label} if lic else None
+        name = org.institution(value) if facet == "institution" else org.region(value) if facet == "region" else None
+        return name.as_json() if name else None
+
+    return {facet: [b | {"label": label(facet, str(b["value"]))} for b in buckets] for facet, buckets in facets.items()}
 
 
 def json_response(body: dict[str, Any]) -> Response:
@@ -121,6 +148,8 @@ async def search(
     settings: SettingsDep,
     principal: PrincipalDep,
     filters: FiltersDep,
+    db: DbDep,
+    lang: LangDep,
     q: Annotated[str | None, Query(description="Words in Chinese, English or both (at most "
                                                "`WENYUAN_SEARCH__MAX_QUERY_CHARS` characters).")] = None,
     mode: Mode = Mode.HYBRID,
@@ -128,7 +157,8 @@ async def search(
     size: PageSize = 20,
     cursor: Annotated[str | None, Query(max_length=4000, description="`next` of the previous page.")] = None,
 ) -> Response:
-    """Search the assets; walk every result by passing `next` back as `cursor` with the same parameters."""
+    """Search the assets; walk every result by passing `next` back as `cursor` with the same parameters. Licence
+    names and access bases are in the language of `Accept-Language` (zh or en)."""
     q = (q or "").strip() or None
     if q is None and filters.is_empty():
         raise InvalidRequest("give words to search for (q) or at least one filter", field="q")
@@ -136,11 +166,11 @@ async def search(
         raise InvalidRequest(f"q is {len(q)} characters long; at most {settings.search.max_query_chars} are searched",
                              field="q")
     query = SearchQuery(q=q, mode=mode, filters=filters, sort=sort, size=size, viewer=principal.fingerprint())
-    return json_response(await asyncio.to_thread(_search, es, settings, principal, query, cursor))
+    return json_response(await asyncio.to_thread(_search, es, settings, principal, query, cursor, db, lang))
 
 
 def _search(es: Elasticsearch, settings: Settings, principal: Principal, query: SearchQuery,
-            cursor: str | None) -> dict[str, Any]:
+            cursor: str | None, db: Database, lang: Lang) -> dict[str, Any]:
     """The page as the route answers it: the query checked, searched and its hits credited, in one worker thread
     (each hop between the event loop and a thread costs a scheduling round on a busy machine)."""
     if query.q is not None and not searchable(query.q):
@@ -149,7 +179,8 @@ def _search(es: Elasticsearch, settings: Settings, principal: Principal, query: 
         page = Searcher(es, settings).search(query, cursor, visibility=visibility_filter(principal))
     except CursorError as exc:
         raise BadRequest(str(exc), field="cursor") from exc
-    return {"total": page.total, "hits": credited_hits(es, settings, principal, page.hits), "facets": page.facets,
+    facets = labelled(page.facets, names(db)) if page.facets else page.facets
+    return {"total": page.total, "hits": credited_hits(es, settings, principal, page.hits, lang), "facets": facets,
             "next": page.next, "took_ms": page.took_ms}
 
 
@@ -190,6 +221,7 @@ async def search_image(
     settings: SettingsDep,
     principal: PrincipalDep,
     filters: FiltersDep,
+    lang: LangDep,
     file: Annotated[UploadFile | None, File(description="A JPEG, PNG or WebP picture.")] = None,
     asset_id: Annotated[str | None, Form(description="Or: search with this asset's image…")] = None,
     image: Annotated[int, Form(ge=0, description="… the n-th of its images (0 = the first).")] = 0,
@@ -207,7 +239,8 @@ async def search_image(
         if not data:
             raise InvalidRequest("the uploaded file is empty", field="file")
         # Decoding and encoding a picture take tens of milliseconds of CPU: never on the event loop.
-        return json_response(await asyncio.to_thread(_by_picture, es, settings, principal, data, filters, size))
+        return json_response(await asyncio.to_thread(_by_picture, es, settings, principal, data, filters, size,
+                                                       lang))
     asset, _ = await asyncio.to_thread(assets.load_seen, es, settings, asset_id or "", principal, vectors=True)
     if image >= len(asset.images) or not asset.images[image].vector:
         raise InvalidRequest(f"asset {asset_id} has no indexed image number {image}", field="image")
@@ -215,16 +248,16 @@ async def search_image(
 
     def neighbours() -> dict[str, Any]:
         hits = assets.neighbours_by_image(es, settings, vector, size, filters, asset.asset_id, visibility=visibility)
-        return {"hits": credited_hits(es, settings, principal, hits)}
+        return {"hits": credited_hits(es, settings, principal, hits, lang)}
     return json_response(await asyncio.to_thread(neighbours))
 
 
 def _by_picture(es: Elasticsearch, settings: Settings, principal: Principal, data: bytes, filters: Filters,
-                size: int) -> dict[str, Any]:
+                size: int, lang: Lang = "en") -> dict[str, Any]:
     """The answer to an uploaded picture, decoded, encoded, searched and credited in one worker thread."""
     if image_encoder(settings.models) is None:
         raise ServiceUnavailable("image search is off: no image encoder is configured "
                                  "(WENYUAN_MODELS__IMAGE_ENCODER)", field="file")
     picture = _open_upload(data, settings.ingest.max_image_pixels)
     hits = assets.search_by_image(es, settings, picture, filters, size, visibility=visibility_filter(principal))
-    return {"hits": credited_hits(es, settings, principal, hits)}
+    return {"hits": credited_hits(es, settings, principal, hits, lang)}

@@ -66,9 +66,13 @@ def _hits(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for n, r in enumerate(records)]
 
 
+FACETS = {"licence": [{"value": "CC0", "count": 3, "label": {"zh": "CC0", "en": "CC0"}}],
+          "region": [{"value": "XX", "count": 1, "label": None}]}  # as search.labelled gives them
+
+
 def _through_the_models(settings: Settings, principal: Principal, records: list[dict[str, Any]]) -> Any:
     hits = credited(None, settings, principal, _hits(copy.deepcopy(records)))  # type: ignore[arg-type]
-    page = SearchPage.model_validate({"total": 9, "hits": hits, "facets": {"licence": [{"value": "CC0", "count": 3}]},
+    page = SearchPage.model_validate({"total": 9, "hits": hits, "facets": FACETS,
                                       "next": "abc", "took_ms": 7})
     adapter = TypeAdapter(SearchPage)  # FastAPI validates the returned model against response_model and dumps it
     return orjson.loads(adapter.dump_json(adapter.validate_python(page)))
@@ -78,7 +82,7 @@ def _through_the_models(settings: Settings, principal: Principal, records: list[
 def test_a_page_is_what_the_models_made_of_it(settings: Settings, principal: Principal) -> None:
     records = [*STORED, *(older for doc in STORED[1:3] for older in _older(doc))]
     hits = credited_hits(None, settings, principal, _hits(copy.deepcopy(records)))  # type: ignore[arg-type]
-    answer = json_response({"total": 9, "hits": hits, "facets": {"licence": [{"value": "CC0", "count": 3}]},
+    answer = json_response({"total": 9, "hits": hits, "facets": FACETS,
                             "next": "abc", "took_ms": 7})
 
     models = _through_the_models(settings, principal, records)
