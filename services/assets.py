@@ -25,6 +25,7 @@ from schemas.asset import AssetRecord
 from services.access.policy import Decision
 from services.access.principals import Principal
 from services.access.seen import find_seen
+from services.search_timing import observe_took, timed
 from services.settings import Settings
 
 # Near-duplicates ("also held by"): another institution's image this close in both senses.
@@ -86,7 +87,9 @@ def _knn_neighbours(es: Elasticsearch, settings: Settings, field: str, vector: l
                     filters: Filters | None = None) -> list[dict[str, Any]]:
     knn = knn_clause(field, vector, k, settings.search.num_candidates, filters or Filters(), visibility,
                      exclude=exclude)
-    hits = es.search(index=assets_alias(settings.es), knn=knn, size=k, source=record_source())["hits"]["hits"]
+    resp = es.search(index=assets_alias(settings.es), knn=knn, size=k, source=record_source())
+    observe_took(f"knn:{field}", resp)
+    hits = resp["hits"]["hits"]
     return [{"asset_id": h["_id"], "score": h["_score"], "record": h["_source"]} for h in hits]
 
 
@@ -133,7 +136,7 @@ def search_by_image(es: Elasticsearch, settings: Settings, image: Image.Image, f
     encoder = image_encoder(settings.models)
     if encoder is None:
         raise LookupError("image search is off: no image encoder is configured (WENYUAN_MODELS__IMAGE_ENCODER)")
-    vector = np.asarray(encoder.encode([image])[0]).tolist()
+    vector = np.asarray(timed("image", encoder.encode, [image])[0]).tolist()
     return _knn_neighbours(es, settings, "images.vector", vector, k, [], visibility, filters)
 
 

@@ -60,6 +60,7 @@ from indexing.query import (
 from indexing.query_sense import gate as query_gate
 from indexing.source import record_source
 from indexing.walk import PointInTime
+from services.search_timing import observe_took, timed
 from services.settings import Settings, get_settings
 
 HIGHLIGHT = {"fields": {f: {} for f in HIGHLIGHT_FIELDS}, "number_of_fragments": 2, "fragment_size": 120,
@@ -265,9 +266,9 @@ class Searcher:
         the bytes of the same values widened to Python floats, on a request that carries two or three of them."""
         if (known := self._vectors.get(query.q or "")) is not None:
             return known
-        vectors = {"text": np.asarray(self.text.encode([query.q or ""])[0], dtype=np.float32)}
+        vectors = {"text": np.asarray(timed("text", self.text.encode, [query.q or ""])[0], dtype=np.float32)}
         if (clip := self.text_to_image) is not None:
-            vectors["image"] = np.asarray(clip.encode_text([query.q or ""])[0], dtype=np.float32)
+            vectors["image"] = np.asarray(timed("clip_text", clip.encode_text, [query.q or ""])[0], dtype=np.float32)
         self._vectors[query.q or ""] = vectors
         return vectors
 
@@ -315,6 +316,7 @@ class Searcher:
                         raise NotFoundError(str(resp["error"].get("type")), result.meta, resp)
                     raise PitGone(state.pit)
                 raise RuntimeError(f"search leg {leg} failed: {resp['error']}")
+            observe_took(leg, resp)
             out[leg] = resp
         return out, int(result["took"])
 

@@ -120,9 +120,25 @@ class GatewaySettings(BaseModel):
     workers: int | None = Field(None, ge=1, description="Gateway worker processes (uvicorn --workers); unset: "
                                                         "one per usable CPU core.")
 
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics (to operator keys only).")
+    metrics_cache_s: float = Field(10.0, ge=0, description="How long a gateway process reuses what /metrics read of "
+                                   "Elasticsearch, the batch records and Airflow, seconds: scrapes never reach them "
+                                   "more often, searches never.")
+    metrics_batch_days: int = Field(7, ge=1, description="Days of batch records (by the UTC day their id begins with) "
+                                    "/metrics counts batches and items of.")
+    metrics_task_instances: int = Field(500, ge=1, le=1000, description="Most recent finished Airflow task "
+                                        "instances whose durations /metrics reports.")
+
     @property
     def worker_processes(self) -> int:
         return self.workers or len(os.sched_getaffinity(0))
+
+    @property
+    def metrics_dir(self) -> Path | None:
+        """prometheus_client's multiprocess directory (PROMETHEUS_MULTIPROC_DIR, which the library itself reads
+        when imported: set before the process starts, as deploy/local does for `uvicorn --workers`)."""
+        value = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        return Path(value) if value else None
 
 
 class RedisSettings(BaseModel):

@@ -19,6 +19,7 @@ from services.access.db import Database
 from services.access.ratelimit import RateLimiter
 from services.access.resolve import PrincipalCache
 from services.gateway.errors import install_handlers
+from services.gateway.metrics import instrument as instrument_metrics
 from services.gateway.middleware import AccessMiddleware, RequestContext
 from services.gateway.routers import (
     access,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL,
                        exclude_content_types=GZIP_EXCLUDED)
     app.add_middleware(Hardening, settings=settings)  # headers, CORS, size limits: services/gateway/security.py
+    instrument_metrics(app, settings)  # counts and times every answer the middlewares below give too; /metrics
     app.add_middleware(RequestContext)  # added last: outermost, so its id is on every line and every answer
     app.include_router(health.router)
     app.include_router(batches.router)

@@ -13,6 +13,7 @@ import importlib.metadata
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from abc import ABC, abstractmethod
@@ -323,7 +324,16 @@ class Gateway(Service):
         uvicorn = str(Path(sys.executable).parent / "uvicorn")
         procs.spawn([uvicorn, "services.gateway.app:create_app", "--factory", "--host", g.host,
                      "--port", str(g.port), "--workers", str(g.worker_processes), "--no-access-log"],
-                    env=process_environment(), log=self.log, cwd=ROOT, pid_file=self.pid_file)
+                    env=process_environment() | {"PROMETHEUS_MULTIPROC_DIR": str(self.fresh_metrics_dir())},
+                    log=self.log, cwd=ROOT, pid_file=self.pid_file)
+
+    def fresh_metrics_dir(self) -> Path:
+        """prometheus_client's multiprocess directory of the workers (services/gateway/metrics.py), emptied at
+        each start: the counts of a gateway start from zero, as Prometheus expects of a restarted target."""
+        directory = self.settings.stack.run_dir / "gateway-metrics"
+        shutil.rmtree(directory, ignore_errors=True)
+        directory.mkdir(parents=True)
+        return directory
 
     def pids(self) -> list[int]:
         supervisor = procs.live_pid(self.pid_file)
