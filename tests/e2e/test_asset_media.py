@@ -152,6 +152,7 @@ def test_below_the_renditions_tier_the_player_says_which_tier_it_would_need(
                                                           "preview tier.")
     expect(page.get_by_role("img", name="Poster frame of Video")).to_be_visible()  # the poster is a thumbnail
     assert page.locator("video").count() == 0
+    page.locator("#download-menu summary").click()
 
     page.get_by_role("button", name="original file of Video: not in your access (why?)").click()
 
@@ -163,6 +164,7 @@ def test_an_allowed_download_saves_the_documents_original(page: Page, collection
                                                          media_assets: dict[str, AssetRecord]) -> None:
     asset = media_assets["open"]
     _open(page, collection, asset)
+    page.locator("#download-menu summary").click()
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download original file of Document").click()

@@ -40,6 +40,7 @@ def test_an_asset_opened_from_the_results_zooms_in_over_iiif_tiles(page: Page, c
 def test_a_download_the_licence_does_not_allow_shows_the_reason_and_who_would_allow_it(
         page: Page, collection: Collection) -> None:
     page.goto(collection.url(f"/assets/{collection.ids['landscape']}"))
+    page.locator("#download-menu summary").click()
 
     page.get_by_role("button", name=re.compile(r"^original: not in your access")).click()
 
@@ -51,6 +52,7 @@ def test_a_download_the_licence_does_not_allow_shows_the_reason_and_who_would_al
 
 def test_an_allowed_download_saves_the_original_file(page: Page, collection: Collection) -> None:
     page.goto(collection.url(f"/assets/{collection.ids['bowl']}"))
+    page.locator("#download-menu summary").click()
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download original").click()

@@ -159,6 +159,16 @@ def console_page(settings: SettingsDep) -> HTMLResponse:
 
 
 
+MIRADOR = '<script defer src="${static}/build/mirador/mirador.min.js"></script>'
+
+
+@router.get("/viewer", response_class=HTMLResponse, summary="Mirador, to compare IIIF manifests side by side")
+def viewer_page(settings: SettingsDep) -> HTMLResponse:
+    """Mirador (npm `mirador`, pinned, served from this origin) with a window for each `manifest` parameter of this
+    site (`/viewer?manifest=A&manifest=B`); more can be added from Mirador's own catalogue."""
+    return render("viewer", "Compare in Mirador", settings, scripts=MIRADOR)
+
+
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
 def api_docs(request: Request) -> HTMLResponse:
     """Swagger UI for the OpenAPI document, its script and styles served by the gateway (services/web/package-lock.json

@@ -1,18 +1,19 @@
-// One asset: a zoomable image over the IIIF Image API (OpenSeadragon, from the project's own build),
-// the record in Chinese and English, AI labels marked as such, licence and credit line, the downloads
-// the caller's tier allows (and, for the others, the server's reason why not), similar items and the
-// same object held elsewhere. A document's pages open in the same viewer, with the page list and the page's
+// One asset: a zoomable image over the IIIF Image API (OpenSeadragon, from the project's own build) that goes
+// full screen with its controls, right under it the licence, credit line, download menu, share link and IIIF
+// links (reuse.js, downloads.js), the record in Chinese and English, AI labels marked as such, similar items and
+// the same object held elsewhere. A document's pages open in the same viewer, with the page list and the page's
 // text beside it (pages.js); recordings and 3D models have their players (media.js).
 import { api, authHeaders, fetchBlob, session, showError } from "./api.js";
-import { byId, clear, h, safeHref, saveBlob } from "./dom.js";
+import { byId, clear, h } from "./dom.js";
+import { renderDownloads, wireDownloads } from "./downloads.js";
 import { conceptName, formatNumber, formatYear, t } from "./i18n.js";
 import { iiifBase, iiifPicture, picture } from "./images.js";
 import { canDecide, renderLabels } from "./labels.js";
-import { fileDownloads, loadStyles, relabelMedia, renderMedia } from "./media.js";
+import { loadStyles, relabelMedia, renderMedia } from "./media.js";
 import { renderPages, renderPageText, viewable as inViewer } from "./pages.js";
-import { assetCard, initPage, licenceBadge, recordTitle } from "./shell.js";
+import { renderReuse, wireReuse } from "./reuse.js";
+import { assetCard, initPage, recordTitle } from "./shell.js";
 
-const TIERS = ["thumbnail", "preview", "original"];
 const assetId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
 let asset = null;
 let similar = null;
@@ -67,75 +68,10 @@ function renderAi() {
   clear(byId("ocr"));
   if (ai.ocr_text) {
     byId("ocr").append(h("h3", {}, t("ai.ocr"), " ", h("span", { class: "badge ai" }, t("ai.badge"))),
-      h("p", { class: "hint" }, t("ai.ocrModel", { model: ai.models.ocr || "" })),
+      h("details", { class: "model hint" }, h("summary", {}, t("ai.modelSummary")),
+        t("ai.ocrModel", { model: ai.models.ocr || "" })),
       h("p", { lang: "zh", class: "attribution" }, ai.ocr_text));
   }
-}
-
-function renderLicence() {
-  const licence = asset.licence;
-  clear(byId("licence")).append(licenceBadge(licence), " ",
-    safeHref(licence.uri) ? h("a", { href: safeHref(licence.uri), rel: "license" }, licence.label) : licence.label);
-  byId("access").textContent = t("access.tier", { tier: t(`tier.${asset.access.tier}`), basis: asset.access.basis });
-  byId("attribution").textContent = asset.attribution;
-}
-
-async function copyAttribution() {
-  const status = byId("copy-status");
-  try {
-    await navigator.clipboard.writeText(asset.attribution);
-    status.textContent = t("licence.copied");
-  } catch {
-    const range = document.createRange();
-    range.selectNodeContents(byId("attribution"));
-    getSelection().removeAllRanges();
-    getSelection().addRange(range);
-    status.textContent = t("licence.selected");
-  }
-}
-
-function fileName(image, tier) {
-  const ext = tier === "original" ? (image.path.match(/\.[A-Za-z0-9]+$/)?.[0] || "") : ".jpg";
-  return `${asset.record.object_id}-${tier}${ext}`.replace(/[^\w.\-\u4e00-\u9fff]+/g, "_");
-}
-
-/** Fetch one delivery with the caller's key: the file (through the gateway's redirect to S3), or the refusal. */
-async function download(n, tier, button) {
-  const error = byId("download-error");
-  showError(error, null);
-  button.disabled = true;
-  try {
-    const blob = await fetchBlob(`/v1/assets/${encodeURIComponent(asset.asset_id)}/media/${n}/${tier}`);
-    saveBlob(blob, fileName(asset.record.images[n], tier));
-  } catch (e) {
-    showError(error, e);
-  } finally {
-    button.disabled = false;
-  }
-}
-
-function renderDownloads() {
-  const list = clear(byId("downloads"));
-  const images = asset.record.images;
-  const files = fileDownloads(asset);
-  if (!images.length && !files.length) {
-    list.append(h("li", { class: "hint" }, t("downloads.noImages")));
-    return;
-  }
-  images.forEach((image, n) => {
-    if (image.of_media) return; // pages, keyframes and views come with their file's downloads
-    for (const tier of TIERS) {
-      const allowed = asset.media.some((m) => m.image === n && m.tier === tier);
-      const which = images.length > 1 ? t("downloads.image", { n: n + 1 }) : "";
-      const text = allowed ? t("downloads.get", { tier: t(`tier.${tier}`), which })
-        : t("downloads.refused", { tier: t(`tier.${tier}`), which });
-      const button = h("button", { type: "button", class: allowed ? "" : "secondary", "data-tier": tier,
-        "data-allowed": String(allowed) }, text);
-      button.addEventListener("click", () => download(n, tier, button));
-      list.append(h("li", {}, button));
-    }
-  });
-  list.append(...files);
 }
 
 function renderHeld() {
@@ -268,15 +204,28 @@ function wireViewer() {
   byId("zoom-in").addEventListener("click", () => zoom(1.6));
   byId("zoom-out").addEventListener("click", () => zoom(1 / 1.6));
   byId("zoom-home").addEventListener("click", () => viewer?.viewport?.goHome());
-  byId("full-page").addEventListener("click", () => viewer?.setFullScreen(!viewer.isFullPage()));
-  byId("copy-attribution").addEventListener("click", copyAttribution);
+  // The frame (controls and image) goes full screen, so the controls stay there with it; Escape leaves.
+  byId("full-page").addEventListener("click", () => {
+    if (document.fullscreenElement) document.exitFullscreen();
+    else byId("viewer-frame").requestFullscreen?.().catch((error) => showError(byId("viewer-note"), error));
+  });
+  document.addEventListener("fullscreenchange", fullScreenLabel);
+  wireReuse(() => asset);
+  wireDownloads();
+}
+
+function fullScreenLabel() {
+  const on = document.fullscreenElement === byId("viewer-frame");
+  const button = byId("full-page");
+  button.textContent = t(on ? "viewer.exitFullPage" : "viewer.fullPage");
+  button.dataset.i18n = on ? "viewer.exitFullPage" : "viewer.fullPage";
 }
 
 function renderText() {
   renderRecord();
   renderAi();
-  renderLicence();
-  renderDownloads();
+  renderReuse(asset);
+  renderDownloads(asset);
   renderHeld();
   renderSimilar();
 }

@@ -31,7 +31,9 @@ export function renderLabels(container, assetId, labels, { decide = false } = {}
       h("span", { class: "hint" }, t(`ai.kind.${label.kind}`)),
       h("meter", { min: 0, max: 1, value: label.confidence, "aria-label": t("ai.confidenceOf", { name }) }),
       h("span", {}, t("ai.confidence", { p: percent(label.confidence) })),
-      h("span", { class: "hint" }, t("ai.model", { model: label.model, method: label.method })),
+      // Which model said so matters to a curator checking it, less to a reader: folded away.
+      h("details", { class: "model hint" }, h("summary", {}, t("ai.modelSummary")),
+        t("ai.model", { model: label.model, method: label.method })),
       h("span", { class: `badge ${label.status === "accepted" ? "open" : label.status === "rejected" ? "closed" : "ai"}` },
         t(`ai.status.${label.status}`)));
     if (decide) {
