@@ -88,26 +88,27 @@ def dump(db: DatabaseSettings, backup: BackupSettings, folder: Path) -> Database
                         server_version=".".join(str(v) for v in server) if server else None)
 
 
-def restore(db: DatabaseSettings, backup: BackupSettings, folder: Path, part: DatabasePart, *,
-            replace: bool) -> dict[str, int]:
-    """Write the dump back into the configured database; returns its row counts after. A database that holds
-    rows is refused unless `replace`."""
+def refusal(db: DatabaseSettings, folder: Path, part: DatabasePart) -> tuple[str | None, str | None]:
+    """(why the dump cannot be restored at all, why not without `replace`: the database holds rows)."""
     dialect = "sqlite" if db.is_sqlite else "postgresql"
     if dialect != part.dialect:
-        raise BackupError(f"the backup holds a {part.dialect} database; WENYUAN_DB__URL is {dialect}")
-    source = folder / part.file
-    if not source.is_file():
-        raise BackupError(f"{source} is missing from the backup")
+        return f"the backup holds a {part.dialect} database; WENYUAN_DB__URL is {dialect}", None
+    if not (folder / part.file).is_file():
+        return f"{folder / part.file} is missing from the backup", None
     if db.is_sqlite:
         _sqlite_path(db).parent.mkdir(parents=True, exist_ok=True)
     database = Database(db)
     try:
-        present = row_counts(database.engine)
+        rows = sum(row_counts(database.engine).values())
     finally:
         database.close()
-    if sum(present.values()) and not replace:
-        raise BackupError(f"the access database holds {sum(present.values())} rows; restore with --replace to "
-                          "put the backup's in their place")
+    return None, (f"the access database holds {rows} rows" if rows else None)
+
+
+def restore(db: DatabaseSettings, backup: BackupSettings, folder: Path, part: DatabasePart) -> dict[str, int]:
+    """Write the dump back over the configured database (the caller checked `refusal`); returns its row counts
+    after."""
+    source = folder / part.file
     if db.is_sqlite:
         src = sqlite3.connect(source)
         dst = sqlite3.connect(_sqlite_path(db), timeout=30)

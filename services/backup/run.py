@@ -138,13 +138,13 @@ def restore_backup(settings: Settings, folder: Path, *, replace: bool = False, c
     c = clients or Clients.of(settings)
     report = Report(manifest)
     try:
+        _refuse(c, settings, folder, manifest, replace)  # before anything is written
         if manifest.elasticsearch is not None:
-            report.documents = snapshot.restore(c.es, settings, manifest.elasticsearch, replace=replace,
-                                                progress=progress)
+            report.documents = snapshot.restore(c.es, settings, manifest.elasticsearch, progress)
             report.aliases = snapshot.service_aliases(c.es, settings)
         if manifest.database is not None:
             step = progress.step("access database", total=1)
-            report.rows = database.restore(settings.db, settings.backup, folder, manifest.database, replace=replace)
+            report.rows = database.restore(settings.db, settings.backup, folder, manifest.database)
             step.advance()
         report.buckets = objects.restore_buckets(c.s3, settings, folder, manifest.buckets, repair=True,
                                                  progress=progress)
@@ -153,6 +153,21 @@ def restore_backup(settings: Settings, folder: Path, *, replace: bool = False, c
             c.close()
     log.info("backup restored", extra={"backup": manifest.id, "problems": len(report.problems())})
     return report
+
+
+def _refuse(c: Clients, settings: Settings, folder: Path, manifest: Manifest, replace: bool) -> None:
+    held: list[str] = []
+    if manifest.elasticsearch is not None and (why := snapshot.refusal(c.es, settings)):
+        held.append(why)
+    if manifest.database is not None:
+        cannot, why_db = database.refusal(settings.db, folder, manifest.database)
+        if cannot:
+            raise BackupError(cannot)
+        if why_db:
+            held.append(why_db)
+    if held and not replace:
+        raise BackupError("; ".join(held) + ": nothing was restored. Stop the gateway and Airflow, then restore with "
+                          "--replace to put the backup's data in their place")
 
 
 def check_backup(settings: Settings, folder: Path, *, clients: Clients | None = None,

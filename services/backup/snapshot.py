@@ -98,16 +98,20 @@ def take(es: Elasticsearch, settings: Settings, snapshot: str, progress: Progres
     return part
 
 
-def restore(es: Elasticsearch, settings: Settings, part: SnapshotPart, *, replace: bool,
-            progress: Progress) -> dict[str, int]:
-    """Put the snapshot's indices and aliases back; returns the document counts found after. An index of the
-    service that exists and holds documents is refused unless `replace` (then every index of the service is
-    deleted first, so no alias is left pointing at an index the backup did not have)."""
+def refusal(es: Elasticsearch, settings: Settings) -> str | None:
+    """Why a restore without `replace` may not go on: the service's indices hold documents."""
+    present = service_indices(es, settings)
+    if any(present.values()):
+        return f"Elasticsearch holds {sum(present.values())} documents in {', '.join(present)}"
+    return None
+
+
+def restore(es: Elasticsearch, settings: Settings, part: SnapshotPart, progress: Progress) -> dict[str, int]:
+    """Put the snapshot's indices and aliases back; returns the document counts found after. Every index of the
+    service is deleted first (the caller checked `refusal`), so no alias is left pointing at an index the backup
+    did not have."""
     ensure_repository(es, part.repository, part.repository_type, part.repository_settings)
     present = service_indices(es, settings)
-    if present and any(present.values()) and not replace:
-        raise BackupError(f"Elasticsearch holds {sum(present.values())} documents in {', '.join(present)}; "
-                          "restore with --replace to put the backup's in their place")
     if present:
         es.indices.delete(index=",".join(present), expand_wildcards="open,closed")
     if not part.indices:

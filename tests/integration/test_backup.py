@@ -214,16 +214,24 @@ def test_a_backup_restored_after_a_wipe_brings_back_every_count_key_grant_event_
     assert sum(b.recopied for b in report.buckets) == 4
 
 
-def test_a_restore_onto_a_stack_that_holds_data_is_refused_without_replace(drill: Drill) -> None:
+def test_a_restore_onto_a_stack_that_holds_data_changes_nothing_without_replace(drill: Drill) -> None:
     _populate(drill)
-    folder, manifest = make_backup(drill.settings, clients=drill.clients)
+    s, es = drill.settings, drill.clients.es
+    folder, manifest = make_backup(s, clients=drill.clients)
+    alias = assets_alias(s.es)
+    later = make_asset(object_id="BK-later", institution="later-museum")
+    es.index(index=alias, id=str(later["asset_id"]), document=later, refresh=True)
 
-    with pytest.raises(BackupError, match="--replace"):
-        restore_backup(drill.settings, folder, clients=drill.clients)
-    report = restore_backup(drill.settings, folder, replace=True, clients=drill.clients)
+    with pytest.raises(BackupError, match="nothing was restored") as refused:
+        restore_backup(s, folder, clients=drill.clients)
+    kept = es.count(index=alias)["count"]
+    report = restore_backup(s, folder, replace=True, clients=drill.clients)
 
+    assert "--replace" in str(refused.value) and "documents" in str(refused.value) and "rows" in str(refused.value)
+    assert kept == 6  # the five of the backup and the later one: the refused restore wrote nothing
     assert report.problems() == []
     assert report.documents == (manifest.elasticsearch.indices if manifest.elasticsearch else None)
+    assert es.count(index=alias)["count"] == 5  # back to the backup's
 
 
 def test_a_check_names_each_object_lost_since_a_listing_only_backup(drill: Drill) -> None:
