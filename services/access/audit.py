@@ -4,29 +4,129 @@ Admin changes are written in the same transaction as the change itself, so neith
 without the other. `GET /v1/audit` shows an institution's admins the events about their own
 institution only (`about_institution`): deliveries of its assets, and changes to its staff, keys,
 departments and grants.
+
+The log is a hash chain, so a change made to it behind the service's back shows (the database
+itself also refuses UPDATE and DELETE of its rows: the first migration). Each event stores the
+previous event's hash (`prev_hash`; the first one's is GENESIS) and its own: the SHA-256 of a
+canonical JSON of its fields and `prev_hash` (`canonical`). The chain's head, one row of
+`audit_chain` (its length, its last event's id and hash), is locked by an UPDATE before an event is
+appended and moved after, in the same transaction: writers in several gateway processes take turns
+(PostgreSQL's row lock; SQLite's one writer), so the chain never forks. `verify` walks it and names
+the first broken link (`wenyuan audit verify`). The chain starts at migration 0002: events written
+before it carry no hashes and are counted apart.
+
+A hash chain shows changes by anyone who cannot also rewrite every later event and the head; someone
+with full write access to the database can. Keep a copy of the head's hash that verify prints
+somewhere else (a log or a ticket) and compare: a rewritten chain ends in a different one.
 """
 
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.access.models import AuditEvent, utcnow
+from services.access.models import AuditChain, AuditEvent, utcnow
 from services.access.principals import Principal
+
+GENESIS = "0" * 64
+HEAD = 1  # the id of audit_chain's one row
+HASHED = ("at", "action", "outcome", "actor_kind", "actor_id", "actor_institution", "actor_key", "about_institution",
+          "asset_id", "subject", "tier", "basis", "detail", "prev_hash")
+
+
+def canonical(event: AuditEvent) -> bytes:
+    """What an event's hash is taken of: its fields (the id, given by the database, aside) and prev_hash as JSON
+    with sorted keys, no spaces, UTF-8, the time in UTC to the microsecond."""
+    doc: dict[str, Any] = {name: getattr(event, name) for name in HASHED}
+    doc["at"] = event.at.astimezone(UTC).isoformat(timespec="microseconds")
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def event_hash(event: AuditEvent) -> str:
+    return hashlib.sha256(canonical(event)).hexdigest()
 
 
 def record(session: Session, actor: Principal, action: str, *, outcome: str = "done",
            about: str | None = None, asset_id: str | None = None, subject: str | None = None,
            tier: str | None = None, basis: str | None = None, **detail: Any) -> AuditEvent:
+    # Lock the head first (the UPDATE waits for any other writer's transaction to end), then read it.
+    session.execute(update(AuditChain).where(AuditChain.id == HEAD).values(length=AuditChain.length + 1))
+    prev = session.execute(select(AuditChain.hash).where(AuditChain.id == HEAD)).scalar_one()
     event = AuditEvent(at=utcnow(), action=action, outcome=outcome, actor_kind=actor.kind.value, actor_id=actor.id,
                        actor_institution=actor.institution, actor_key=actor.key_prefix, about_institution=about,
-                       asset_id=asset_id, subject=subject, tier=tier, basis=basis, detail=detail)
+                       asset_id=asset_id, subject=subject, tier=tier, basis=basis,
+                       detail=json.loads(json.dumps(detail)),  # as it will read back from the JSON column
+                       prev_hash=prev)
+    event.hash = event_hash(event)
     session.add(event)
+    session.flush()  # its id, for the head
+    session.execute(update(AuditChain).where(AuditChain.id == HEAD).values(head_id=event.id, hash=event.hash))
     return event
+
+
+def _in_order(session: Session, batch: int) -> Iterator[AuditEvent]:
+    """Every event by id, `batch` at a time (pages by id, no cursor left open when the walk stops early)."""
+    last = 0
+    while page := list(session.scalars(select(AuditEvent).where(AuditEvent.id > last)
+                                       .order_by(AuditEvent.id).limit(batch))):
+        yield from page
+        last = page[-1].id
+        for event in page:  # flat memory over a long log
+            session.expunge(event)
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    chained: int  # events of the chain checked
+    before: int  # events written before the chain began (migration 0002), without hashes
+    head_hash: str  # the hash of the last event checked (GENESIS for none)
+    broken_at: int | None = None  # the id of the first event that breaks the chain (0: the head itself)
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_at is None
+
+
+def verify(session: Session, *, batch: int = 1000) -> ChainReport:
+    """Walk the chain from its first event to the head; stop at the first broken link."""
+    head = session.execute(select(AuditChain.length, AuditChain.head_id, AuditChain.hash)
+                           .where(AuditChain.id == HEAD)).one_or_none()
+    chained = before = 0
+    prev, prev_id = GENESIS, None
+
+    def broken(at: int, reason: str) -> ChainReport:
+        return ChainReport(chained, before, prev, at, reason)
+
+    if head is None:
+        return broken(0, "the chain's head (the one row of audit_chain) is missing")
+    for event in _in_order(session, batch):
+        if event.hash is None:
+            if prev_id is None:
+                before += 1
+                continue
+            return broken(event.id, f"event {event.id} has no hash, though the chain had begun (event {prev_id} is "
+                                    "in it): it was written around the chain, by hand or by a gateway older than "
+                                    "migration 0002")
+        if event.prev_hash != prev:
+            why = (f"event {prev_id} was changed, or events after it removed" if prev_id is not None
+                   else "the chain's first events were removed")
+            return broken(event.id, f"event {event.id} is not chained to the event before it: {why}")
+        if event_hash(event) != event.hash:
+            return broken(event.id, f"event {event.id} no longer matches its hash: it was changed after it was written")
+        chained, prev, prev_id = chained + 1, event.hash, event.id
+    if (chained, prev_id, prev) != (head.length, head.head_id, head.hash):
+        return broken(0, f"the chain's head records {head.length} events ending at event {head.head_id}, but "
+                         f"{chained} end at event {prev_id}: events were removed from its end, or the head was changed")
+    return ChainReport(chained, before, prev)
 
 
 def _cursor(event_id: int) -> str:

@@ -5,7 +5,8 @@
                      │                ├─< api_keys   (also of partner apps and operators)
     apps ────────────┼────────────────┘
                      └────< grants (grantor) → an institution, a region or an app
-    audit_events (append-only: the database refuses UPDATE and DELETE, see the first migration)
+    audit_events (append-only: the database refuses UPDATE and DELETE, see the first migration;
+                  a hash chain whose head is audit_chain, see the second)
 
 The schema is made and changed by Alembic migrations only (services/access/migrations); a test
 checks that these models and the migrations agree.
@@ -189,3 +190,17 @@ class AuditEvent(Base):
     tier: Mapped[str | None] = mapped_column(String(16))
     basis: Mapped[str | None] = mapped_column(String(200))  # the licence or grant that allowed it
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The hash chain (services/access/audit.py): the previous event's hash and this one's; None before 0002.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of the audit hash chain, one row (id 1): events in it, the last one's id and hash."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    length: Mapped[int] = mapped_column(Integer)
+    head_id: Mapped[int | None] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))

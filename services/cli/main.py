@@ -21,11 +21,13 @@ from rich.table import Table
 
 from services import __version__
 from services.cli import api
+from services.cli import audit as audit_cli
 from services.ingest.manifest import ManifestError
 from services.settings import get_settings
 from services.uploader import STATE_FILE, LocalCheck, Uploader, UploadError, check_folder
 
 app = typer.Typer(help="Wenyuan 文渊: cultural-resources sharing service.", no_args_is_help=True)
+app.add_typer(audit_cli.app, name="audit")  # `wenyuan audit` (the log, via the API) and `audit verify`
 console = Console()
 
 
