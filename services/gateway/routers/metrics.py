@@ -37,6 +37,6 @@ router = APIRouter(tags=["health"], dependencies=[Depends(operator)])
 
 @router.get("/metrics", include_in_schema=False)
 async def read_metrics(request: Request) -> Response:
-    """Every metric in Prometheus' text exposition format (version 0.0.4)."""
+    """Every metric in Prometheus' text exposition format."""
     body = await asyncio.to_thread(exposition, request.app.state)  # the stack's gauges may read ES, S3, Airflow
     return Response(body, media_type=CONTENT_TYPE_LATEST)
