@@ -1,12 +1,15 @@
 """The web UI: the search page, an asset's page and the museum console, and their static files.
 
 The pages are plain HTML (services/web/templates) that JavaScript modules (services/web/static/js) fill
-from the JSON API, with the caller's key when signed in; nothing from a record is rendered on the
-server. Each page carries the vocabularies it names things with (taxonomy concepts and periods, zh/en)
-and a Content-Security-Policy that allows scripts and styles from this origin only, and connections to
-this origin and to the S3 server the presigned URLs point at. `/static/…` serves services/web/static,
-including `build/` (OpenSeadragon and Swagger UI, copied there by the stack's install step from the npm
-lock), so `/docs` (Swagger UI for the OpenAPI document) loads nothing from a CDN either.
+from the JSON API, with the caller's key when signed in; of a record, the server renders only the title,
+description and Open Graph tags of its page (for link previews), and answers 404 with a page of its own for
+an asset the visitor may not see. Pages are sent in the reader's language (services/gateway/page_i18n.py).
+Each page carries the vocabularies it names things with (taxonomy concepts and periods, and the names of
+institutions, departments and regions, zh/en) and a Content-Security-Policy that allows scripts and styles
+from this origin only, and connections to this origin and to the S3 server the presigned URLs point at.
+`/static/…` serves services/web/static, including `build/` (OpenSeadragon and Swagger UI, copied there by the
+stack's install step from the npm lock), so `/docs` (Swagger UI for the OpenAPI document) loads nothing from a
+CDN either.
 
 The pages link their static files under `/static/v/<version>/…`, the version a hash of every file in the
 folder (taken once per process: restart the gateway after editing one). Such URLs are cached immutably
@@ -17,14 +20,17 @@ use (no-cache).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import re
 from functools import cache
+from html import escape
 from pathlib import Path
 from string import Template
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
@@ -34,9 +40,19 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
+from schemas.access import Tier
+from schemas.asset import AssetRecord
+from schemas.licences import LICENCES
 from schemas.periods import load_periods
 from schemas.taxonomy import categories, materials
-from services.gateway.deps import SettingsDep
+from services import assets
+from services.access.db import Database
+from services.access.names import names
+from services.access.policy import Decision
+from services.gateway.deps import DbDep, EsDep, PrincipalDep, SettingsDep
+from services.gateway.page_i18n import HTML_LANG, catalogue, head, page_lang, say, translate
+from services.messages import LICENCE_ZH, Lang
+from services.record_view import media_href
 from services.settings import Settings
 
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -128,33 +144,79 @@ def content_security_policy(settings: Settings) -> str:
             "frame-ancestors 'none'")
 
 
-def render(page: str, title: str, settings: Settings, scripts: str = "") -> HTMLResponse:
+def names_json(db: Database | None) -> str:
+    """The names of institutions, departments and regions (services/access/names.py) and of licences, safe inside
+    a <script>."""
+    found = names(db).as_json() if db is not None else {"institutions": {}, "regions": {}, "departments": {}}
+    found["licences"] = {code: [LICENCE_ZH.get(code, lic.label), lic.label] for code, lic in LICENCES.items()}
+    return json.dumps(found, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def render(page: str, title: str, settings: Settings, scripts: str = "", *, lang: Lang = "en",
+           db: Database | None = None, url: str = "/", description: str | None = None, image: str | None = None,
+           status: int = 200) -> HTMLResponse:
+    """The page `page` in `lang`. `title`: an interface string's key (or a text), `description` likewise (by default
+    the page's `meta.<page>`)."""
     static = static_url()
-    html = _template("base").substitute(page=page, title=title, main=_template(page).template,
-                                        vocab=vocabulary_json(), scripts=Template(scripts).substitute(static=static),
-                                        static=static, preloads=module_preloads(page))
-    return HTMLResponse(html, headers={"Content-Security-Policy": content_security_policy(settings),
-                                       "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
-                                       "Cache-Control": "no-cache"})
+    title = say(title, lang) if title.replace(".", "").isalnum() and "." in title else title
+    description = description or say(f"meta.{page}" if f"meta.{page}" in catalogue()["en"] else "meta.site", lang)
+    other: Lang = "en" if lang == "zh" else "zh"
+    html = _template("base").substitute(
+        page=page, title=escape(title), main=translate(_template(page).template, lang), vocab=vocabulary_json(),
+        names=names_json(db), scripts=Template(scripts).substitute(static=static), static=static,
+        preloads=module_preloads(page), html_lang=HTML_LANG[lang], other_lang=HTML_LANG[other],
+        other_name=say("lang.name", other), other_switch=escape(say("lang.switch", other)),
+        head=head(lang, f"{title} · 文渊 Wenyuan", description, settings.gateway.public_url + url, image),
+        footer=escape(say("footer", lang)), skip=escape(say("skip", lang)), nav_label=escape(say("nav.label", lang)),
+        nav_search=escape(say("nav.search", lang)), nav_console=escape(say("nav.console", lang)))
+    return HTMLResponse(html, status_code=status, headers={
+        "Content-Security-Policy": content_security_policy(settings), "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin", "Cache-Control": "no-cache", "Content-Language": lang,
+        "Vary": "Accept-Language, Cookie"})
 
 
 @router.get("/", response_class=HTMLResponse, summary="The search page")
-def search_page(settings: SettingsDep) -> HTMLResponse:
-    """Search by words (Chinese or English) or by a picture, with facets, a period range and a reusable switch."""
-    return render("search", "Search", settings)
+def search_page(request: Request, settings: SettingsDep, db: DbDep) -> HTMLResponse:
+    """Search by words (Chinese or English) or by a picture, with facets, a period range and a reusable switch.
+    Every page is in the language of `?lang=`, else of the `wenyuan_lang` cookie, else of `Accept-Language`."""
+    return render("search", "title.search", settings, lang=page_lang(request), db=db, url="/")
 
 
-@router.get("/assets/{asset_id}", response_class=HTMLResponse, summary="An asset's page")
-def asset_page(asset_id: str, settings: SettingsDep) -> HTMLResponse:
+def _seen(es: Any, settings: Settings, asset_id: str, principal: Any) -> tuple[AssetRecord, Decision] | None:
+    try:
+        return assets.load_seen(es, settings, asset_id, principal)
+    except assets.AssetNotFound:
+        return None
+
+
+@router.get("/assets/{asset_id}", response_class=HTMLResponse, summary="An asset's page",
+            responses={404: {"description": "No asset the visitor may see (an HTML page, in their language)."}})
+async def asset_page(asset_id: str, request: Request, settings: SettingsDep, es: EsDep, db: DbDep,
+                     principal: PrincipalDep) -> HTMLResponse:
     """The zoomable image, the record in zh/en, AI labels, licence and credit line, downloads, similar items.
-    The page reads the asset from the API; an id the caller may not see shows the API's 404 there."""
-    return render("asset", "Object", settings, scripts=OPENSEADRAGON)
+    An asset the visitor may not see (or none) is a 404 page; a signed-in visitor's key is in the tab, not in
+    the request, so that page asks the API with it and, if the asset is theirs to see, comes back with
+    `?signed-in=1`, which shows the page without the check (the API still decides what it shows)."""
+    lang, url = page_lang(request), f"/assets/{quote(asset_id)}"
+    if "signed-in" in request.query_params:
+        return render("asset", "title.asset", settings, scripts=OPENSEADRAGON, lang=lang, db=db, url=url)
+    seen = await asyncio.to_thread(_seen, es, settings, asset_id, principal)
+    if seen is None:
+        return render("notfound", "notfound.title", settings, lang=lang, db=db, url=url, status=404)
+    record, decision = seen
+    title = (record.title_zh or record.title_en) if lang == "zh" else (record.title_en or record.title_zh)
+    holder = names(db).institution(record.institution)
+    by = (holder.zh if lang == "zh" else holder.en) if holder else record.institution
+    image = (media_href(settings.gateway.public_url, record.asset_id, 0, Tier.THUMBNAIL)
+             if record.images and (decision.tier or Tier.METADATA).includes(Tier.THUMBNAIL) else None)
+    return render("asset", title or record.object_id, settings, scripts=OPENSEADRAGON, lang=lang, db=db, url=url,
+                  description=f"{title or record.object_id} · {by}", image=image)
 
 
 @router.get("/console", response_class=HTMLResponse, summary="The museum console")
-def console_page(settings: SettingsDep) -> HTMLResponse:
+def console_page(request: Request, settings: SettingsDep, db: DbDep) -> HTMLResponse:
     """Sign in with an institution key; upload a batch folder; follow batches; read reports; decide AI labels."""
-    return render("console", "Museum console", settings)
+    return render("console", "title.console", settings, lang=page_lang(request), db=db, url="/console")
 
 
 

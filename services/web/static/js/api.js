@@ -4,7 +4,7 @@
 // staff key left on a shared museum workstation does not outlive the session, and it is never written
 // into a URL. Every request of a signed-in page sends it as `Authorization: Bearer …`.
 import { h, clear } from "./dom.js";
-import { t } from "./i18n.js";
+import { lang, t } from "./i18n.js";
 
 const KEY = "wenyuan.key";
 const ME = "wenyuan.me";
@@ -31,6 +31,11 @@ export function authHeaders(key = session.key) {
   return key ? { Authorization: `Bearer ${key}` } : {};
 }
 
+/** The request headers of every call: the key, and the interface's language for the server's own words. */
+function headersOf(key) {
+  return { "Accept-Language": lang() === "zh" ? "zh-CN, zh;q=0.9, en;q=0.5" : "en", ...authHeaders(key) };
+}
+
 /** A refusal or failure of the API, carrying its problem+json body (RFC 9457). */
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -55,7 +60,9 @@ export async function problemOf(resp) {
     problem = { title: resp.statusText || `HTTP ${resp.status}`, detail: text, status: resp.status };
   }
   if (resp.status === 429 && resp.headers.get("retry-after")) problem.retry_after_s ??= resp.headers.get("retry-after");
-  return new ApiError(resp.status, problem);
+  const error = new ApiError(resp.status, problem);
+  error.lang = (resp.headers.get("content-language") || "en").startsWith("zh") ? "zh" : "en";
+  return error;
 }
 
 export function networkError(error) {
@@ -64,7 +71,7 @@ export function networkError(error) {
 
 /** fetch() a gateway path with the key; JSON in and out; throws ApiError on any error answer. */
 export async function api(path, { method = "GET", json, body, key, signal } = {}) {
-  const headers = { Accept: "application/json, application/problem+json", ...authHeaders(key) };
+  const headers = { Accept: "application/json, application/problem+json", ...headersOf(key) };
   const init = { method, headers, signal };
   if (json !== undefined) {
     init.body = JSON.stringify(json);
@@ -87,7 +94,7 @@ export async function api(path, { method = "GET", json, body, key, signal } = {}
 export async function fetchBlob(path) {
   let resp;
   try {
-    resp = await fetch(path, { headers: authHeaders() });
+    resp = await fetch(path, { headers: headersOf() });
   } catch (error) {
     throw networkError(error);
   }
@@ -123,6 +130,6 @@ export function showError(container, error) {
     : error.status === 404 ? t("error.notFound") : problem.title;
   container.append(h("div", { class: "alert", role: "alert" },
     h("strong", {}, heading),
-    problem.detail ? h("p", { lang: "en" }, problem.detail) : null,
+    problem.detail ? h("p", { lang: error.lang || "en" }, problem.detail) : null,
     items.length ? h("ul", {}, items.map((item) => h("li", {}, item))) : null));
 }

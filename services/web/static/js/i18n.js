@@ -1,19 +1,30 @@
 // The interface in Chinese and English. Elements carry data-i18n (text), data-i18n-placeholder and
-// data-i18n-aria-label; translate() fills them in the current language. The choice is remembered in
-// localStorage (it is a preference, not a secret) and announced with a "langchange" event.
+// data-i18n-aria-label; translate() fills them in the current language. The server sends each page in the
+// reader's language already (<html lang>, services/gateway/page_i18n.py): from the `wenyuan_lang` cookie set
+// here when the reader switches (a preference, not a secret; also kept in localStorage), else from the
+// browser's Accept-Language. A switch is announced with a "langchange" event.
 import { MESSAGES } from "./messages.js";
 
 const STORE = "wenyuan.lang";
+const COOKIE = "wenyuan_lang";
 
 export function lang() {
   return document.documentElement.lang.startsWith("zh") ? "zh" : "en";
 }
 
+function remember(code) {
+  localStorage.setItem(STORE, code);
+  document.cookie = `${COOKIE}=${code}; path=/; max-age=31536000; samesite=lax`;
+}
+
 function preferred() {
   const stored = localStorage.getItem(STORE);
-  if (stored === "zh" || stored === "en") return stored;
-  return (navigator.languages || [navigator.language || "en"]).some((l) => l.toLowerCase().startsWith("zh"))
-    ? "zh" : "en";
+  const cookie = document.cookie.split("; ").some((c) => c.startsWith(`${COOKIE}=`));
+  if (!cookie && (stored === "zh" || stored === "en")) { // a choice made before the server knew of it
+    remember(stored);
+    return stored;
+  }
+  return lang(); // as the server rendered the page
 }
 
 /** The message `key` in the current language, with {name} placeholders filled from vars. */
@@ -43,7 +54,7 @@ function apply(code) {
 }
 
 export function setLang(code) {
-  localStorage.setItem(STORE, code);
+  remember(code);
   apply(code);
   document.dispatchEvent(new CustomEvent("langchange", { detail: code }));
 }
@@ -66,6 +77,35 @@ let vocab;
 export function vocabulary() {
   vocab ??= JSON.parse(document.getElementById("vocab").textContent);
   return vocab;
+}
+
+/** The names of institutions, departments, regions and licences the page carries ({zh, en} pairs by id). */
+let names;
+function orgNames() {
+  names ??= JSON.parse(document.getElementById("names")?.textContent || "{}");
+  return names;
+}
+
+function named(pair, fallback) {
+  return pair ? pick(pair[0], pair[1]) : { text: fallback ?? "", lang: "" };
+}
+
+/** An institution's name in the interface's language ({text, lang}); its id when the page knows no name. */
+export function institutionName(id) {
+  return named(orgNames().institutions?.[id], id);
+}
+
+export function regionName(code) {
+  return named(orgNames().regions?.[code], code);
+}
+
+/** A department, as a record's cell names it (its id, or its name in either language), of `institution`. */
+export function departmentName(institution, cell) {
+  return named(orgNames().departments?.[institution]?.[cell], cell);
+}
+
+export function licenceName(code, fallback) {
+  return named(orgNames().licences?.[code], fallback ?? code);
 }
 
 export function conceptName(id) {

@@ -3,6 +3,7 @@
 // messages-<page>.js and are merged in here, so the pages' work never collides in one file.
 import { ASSET_MESSAGES } from "./messages-asset.js";
 import { CONSOLE_MESSAGES } from "./messages-console.js";
+import { NAMES_MESSAGES } from "./messages-names.js";
 import { SEARCH_MESSAGES } from "./messages-search.js";
 
 const SHARED = {
@@ -497,5 +498,5 @@ const SHARED = {
 };
 
 export const MESSAGES = Object.fromEntries(["en", "zh"].map((lang) => [lang, {
-  ...SHARED[lang], ...SEARCH_MESSAGES[lang], ...ASSET_MESSAGES[lang], ...CONSOLE_MESSAGES[lang],
+  ...SHARED[lang], ...SEARCH_MESSAGES[lang], ...ASSET_MESSAGES[lang], ...CONSOLE_MESSAGES[lang], ...NAMES_MESSAGES[lang],
 }]));

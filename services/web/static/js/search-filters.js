@@ -3,7 +3,8 @@
 // reuse choice said in words. The API has no reuse classes: each is a list of the licence codes it holds
 // (schemas/licences.py), sent as the `licence` filter (with the licence facet's own choice, their intersection).
 import { h, clear } from "./dom.js";
-import { conceptName, formatNumber, formatYear, lang, t, vocabulary } from "./i18n.js";
+import { conceptName, formatNumber, formatYear, institutionName, lang, licenceName, regionName, t, vocabulary }
+  from "./i18n.js";
 
 export const FACETS = ["category", "material", "institution", "region", "licence"];
 export const SORTS = ["relevance", "-date", "date"]; // the API's sorts: it has no sort by title
@@ -26,8 +27,13 @@ export function licenceFilter(reuse, chosen) {
   return both.length ? both : [NO_LICENCE];
 }
 
+/** A facet value by its name in the interface's language (institutions, regions and licences by the names the
+ * page carries; the API's buckets carry them as `label` too). */
 export function facetLabel(name, value) {
   if (name === "category" || name === "material") return conceptName(value);
+  if (name === "institution") return institutionName(value).text;
+  if (name === "region") return regionName(value).text;
+  if (name === "licence") return licenceName(value).text;
   return value;
 }
 

@@ -1,7 +1,7 @@
 // What every page shares: the language, the header's "signed in as", and shared renderings of assets.
 import { session } from "./api.js";
 import { byId, clear, h, highlighted } from "./dom.js";
-import { initLang, pick, t } from "./i18n.js";
+import { initLang, institutionName, lang, licenceName, pick, t } from "./i18n.js";
 import { iiifPicture, picture } from "./images.js";
 
 export function initPage(titleKey) {
@@ -9,7 +9,8 @@ export function initPage(titleKey) {
   const update = () => {
     document.title = `${t(titleKey)} · 文渊 Wenyuan`;
     const me = session.me;
-    clear(byId("who")).append(me ? t("who.signedIn", { name: me.name, institution: me.institution || me.kind }) : "");
+    const holder = me?.institution ? institutionName(me.institution).text : me?.kind;
+    clear(byId("who")).append(me ? t("who.signedIn", { name: me.name, institution: holder }) : "");
   };
   update();
   document.addEventListener("langchange", update);
@@ -22,8 +23,21 @@ export function recordTitle(record) {
   return title.text ? title : { text: record.object_id, lang: "" };
 }
 
+/** The credit line to give when reusing a record, in the interface's language, as museums write theirs (the Art
+ * Institute of Chicago's, Europeana's): title, creator, date, the holder by name with its number, the licence. */
+export function creditLine(record, licence) {
+  const zh = lang() === "zh";
+  const title = recordTitle(record).text;
+  const holder = institutionName(record.institution).text;
+  const terms = licenceName(licence.code, licence.label).text + (licence.uri ? ` (${licence.uri})` : "");
+  const parts = [zh ? `《${title}》` : title, record.creator, record.period || record.date,
+    zh ? `${holder}藏，${record.object_id}` : `${holder}, ${record.object_id}`].filter(Boolean);
+  return zh ? `${parts.join("，")}。${terms}` : `${parts.join(". ")}. ${terms}`;
+}
+
 export function licenceBadge(licence) {
-  return h("span", { class: `badge ${licence.reusable ? "open" : "closed"}`, title: licence.label },
+  return h("span", { class: `badge ${licence.reusable ? "open" : "closed"}`,
+    title: licenceName(licence.code, licence.label).text },
     licence.reusable ? t("licence.reusable", { code: licence.code }) : licence.code);
 }
 
@@ -61,7 +75,7 @@ export function assetCard(hit, { highlight = {} } = {}) {
     h("a", { class: "thumb", href, tabindex: "-1", "aria-hidden": "true" }, thumb),
     h("div", { class: "body" },
       h("h3", {}, heading),
-      h("p", { class: "meta" }, [record.institution, period].filter(Boolean).join(" · ")),
+      h("p", { class: "meta" }, [institutionName(record.institution).text, period].filter(Boolean).join(" · ")),
       snippet ? h("p", { class: "meta snippet" }, highlighted(snippet)) : null,
       licenceBadge(hit.licence)));
 }
