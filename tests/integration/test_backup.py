@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ from services.backup.database import row_counts
 from services.backup.manifest import clean_etag, read_listing
 from services.backup.run import Clients
 from services.backup.snapshot import service_aliases, service_indices
-from services.settings import DatabaseSettings, Settings
+from services.settings import DatabaseSettings, Settings, process_environment
 from tests.factories import make_asset
 
 pytestmark = pytest.mark.integration
@@ -54,6 +56,19 @@ class Drill:
 
     def database(self) -> Database:
         return Database(self.settings.db)
+
+    def environment(self) -> dict[str, str]:
+        """The drill's settings as the `wenyuan` command reads them."""
+        s = self.settings
+        return {**process_environment(), "WENYUAN_ES__INDEX_PREFIX": s.es.index_prefix, "WENYUAN_DB__URL": s.db.url,
+                "WENYUAN_BACKUP__REPOSITORY": s.backup.repository, "WENYUAN_BACKUP__LOCATION": str(s.backup.location),
+                "WENYUAN_BACKUP__DIR": str(s.backup.dir), "COLUMNS": "200",
+                **{f"WENYUAN_S3__BUCKET_{kind.upper()}": getattr(s.s3, f"bucket_{kind}")
+                   for kind in ("staging", "assets", "quarantine", "reports")}}
+
+    def wenyuan(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(Path(sys.executable).parent / "wenyuan"), *args], env=self.environment(),
+                              capture_output=True, text=True, timeout=300, check=False)
 
     def wipe_database(self) -> None:
         if self.pg_name is None:
@@ -249,3 +264,20 @@ def test_a_check_names_each_object_lost_since_a_listing_only_backup(drill: Drill
     assert report.problems() == [f"bucket {s.s3.bucket_assets}: 1 of 3 objects missing or different (first: {lost})"]
     assert forgotten
     assert drill.clients.es.snapshot.get(repository=s.backup.repository, snapshot="*")["snapshots"] == []
+
+
+@pytest.mark.parametrize("drill", ["sqlite"], indirect=True)
+def test_the_command_backs_up_refuses_a_restore_over_data_then_replaces_and_prints_the_counts(drill: Drill) -> None:
+    _populate(drill)
+    folder = drill.settings.backup.dir / "cli"
+
+    made = drill.wenyuan("admin", "backup", str(folder), "--objects")
+    refused = drill.wenyuan("admin", "restore", str(folder))
+    restored = drill.wenyuan("admin", "restore", str(folder), "--replace")
+
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "6 documents" in made.stdout and "4 objects" in made.stdout and "copied" in made.stdout
+    assert (folder / "manifest.json").is_file() and (folder / "objects").is_dir()
+    assert refused.returncode == 1 and "nothing was restored" in refused.stdout, refused.stdout + refused.stderr
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "4 matching, 0 copied back, 0 missing" in restored.stdout
