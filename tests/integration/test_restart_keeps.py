@@ -11,6 +11,8 @@ gateway, the grant still opens its assets to the grantee and only to it, the bat
 from __future__ import annotations
 
 import shutil
+import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -26,7 +28,7 @@ from services.settings import Settings
 from services.uploader import Uploader
 from tests.access import grant, make_institution, staff_key
 from tests.factories import HEADER, good_rows, make_image, write_manifest
-from tests.helpers import run_stack
+from tests.helpers import ROOT
 from tests.integration.uploading import ingest
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -42,11 +44,20 @@ def _granted_batch(folder: Path, n: int, prefix: str) -> Path:
     return folder
 
 
+def _make(target: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """`make down` / `make up` as an operator types it, and its seconds. No timeout short of the suite's: a `make
+    up` cut off half-way would leave the stack half started for everyone."""
+    started = time.monotonic()
+    done = subprocess.run(["make", target], cwd=ROOT, capture_output=True, text=True, timeout=1500, check=False)
+    return done, time.monotonic() - started
+
+
 def _get(settings: Settings, path: str, key: str | None = None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return httpx.get(settings.gateway.public_url + path, headers=headers, timeout=30)
 
 
+@pytest.mark.timeout(1800)  # a batch through the DAG, then the whole stack stopped and started (Airflow ~2 min)
 def test_down_and_up_keeps_every_record_object_key_and_grant(settings: Settings, es: Elasticsearch, db: Database,
                                                              tmp_path: Path) -> None:
     u = uuid.uuid4().hex[:10]
@@ -69,8 +80,9 @@ def test_down_and_up_keeps_every_record_object_key_and_grant(settings: Settings,
     seen_before = [_get(settings, f"/v1/assets/{a}", grantee.key).status_code for a in hidden]
     audit_before = {e["id"] for e in _get(settings, "/v1/audit?limit=500", admin.key).json()["events"]}
 
-    down = run_stack("down")
-    up = run_stack("up")
+    down, down_s = _make("down")
+    up, up_s = _make("up")
+    print(f"make down {down_s:.0f} s, make up {up_s:.0f} s; the backup listed {manifest.counts()}")
     try:
         report = check_backup(settings, folder)
         me = _get(settings, "/v1/me", curator.key)
