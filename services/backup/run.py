@@ -70,13 +70,17 @@ def make_backup(settings: Settings, folder: Path | None = None, *, copy_objects:
                         environment=settings.environment.value, index_prefix=settings.es.index_prefix)
     try:
         manifest.elasticsearch = snapshot.take(c.es, settings, ident, progress)
-        step = progress.step("access database", total=1)
-        manifest.database = database.dump(settings.db, settings.backup, folder)
-        step.advance()
-        manifest.buckets = [objects.list_bucket(c.s3, bucket, folder, copy=copy,
-                                                preferred_part_size=settings.ingest.part_size_bytes,
-                                                progress=progress)
-                            for bucket in settings.s3.buckets]
+        try:
+            step = progress.step("access database", total=1)
+            manifest.database = database.dump(settings.db, settings.backup, folder)
+            step.advance()
+            manifest.buckets = [objects.list_bucket(c.s3, bucket, folder, copy=copy,
+                                                    preferred_part_size=settings.ingest.part_size_bytes,
+                                                    progress=progress)
+                                for bucket in settings.s3.buckets]
+        except BaseException:  # no manifest will name the snapshot: leave no orphan in the repository
+            snapshot.forget(c.es, manifest.elasticsearch)
+            raise
     finally:
         if own:
             c.close()

@@ -281,3 +281,16 @@ def test_the_command_backs_up_refuses_a_restore_over_data_then_replaces_and_prin
     assert refused.returncode == 1 and "nothing was restored" in refused.stdout, refused.stdout + refused.stderr
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert "4 matching, 0 copied back, 0 missing" in restored.stdout
+
+
+@pytest.mark.parametrize("drill", ["sqlite"], indirect=True)
+def test_a_backup_that_fails_half_way_leaves_no_manifest_and_no_snapshot(drill: Drill) -> None:
+    _populate(drill)
+    s = drill.settings
+    drill.clients.s3.remove_bucket(s.s3.bucket_quarantine)  # empty: the backup fails on listing it
+
+    with pytest.raises(BackupError, match="does not exist"):
+        make_backup(s, s.backup.dir / "half", clients=drill.clients)
+
+    assert not (s.backup.dir / "half" / "manifest.json").exists()
+    assert drill.clients.es.snapshot.get(repository=s.backup.repository, snapshot="*")["snapshots"] == []
