@@ -13,11 +13,14 @@ canonical JSON of its fields and `prev_hash` (`canonical`). The chain's head, on
 appended and moved after, in the same transaction: writers in several gateway processes take turns
 (PostgreSQL's row lock; SQLite's one writer), so the chain never forks. `verify` walks it and names
 the first broken link (`wenyuan audit verify`). The chain starts at migration 0002: events written
-before it carry no hashes and are counted apart.
+before it carry no hashes and are counted apart. Events without hashes after it began (written by a
+gateway of an older version still running during an upgrade, or put in by hand) are outside the chain:
+verify counts them and names the first, and `--strict` fails on them.
 
-A hash chain shows changes by anyone who cannot also rewrite every later event and the head; someone
-with full write access to the database can. Keep a copy of the head's hash that verify prints
-somewhere else (a log or a ticket) and compare: a rewritten chain ends in a different one.
+A hash chain shows changes to and removals of the events in it; it cannot stop someone with write access
+to the database from appending well-chained events of their own, or rewriting every event after a change
+and the head (the hash has no secret key). Keep the head's hash that verify prints somewhere else (a log or
+a ticket) and compare: a rewritten chain ends in a different one.
 """
 
 from __future__ import annotations
@@ -90,6 +93,8 @@ class ChainReport:
     head_hash: str  # the hash of the last event checked (GENESIS for none)
     broken_at: int | None = None  # the id of the first event that breaks the chain (0: the head itself)
     reason: str | None = None
+    unchained: int = 0  # events without hashes after the chain began: outside it, unprotected
+    first_unchained: int | None = None
 
     @property
     def intact(self) -> bool:
@@ -100,11 +105,11 @@ def verify(session: Session, *, batch: int = 1000) -> ChainReport:
     """Walk the chain from its first event to the head; stop at the first broken link."""
     head = session.execute(select(AuditChain.length, AuditChain.head_id, AuditChain.hash)
                            .where(AuditChain.id == HEAD)).one_or_none()
-    chained = before = 0
-    prev, prev_id = GENESIS, None
+    chained = before = unchained = 0
+    prev, prev_id, first_unchained = GENESIS, None, None
 
-    def broken(at: int, reason: str) -> ChainReport:
-        return ChainReport(chained, before, prev, at, reason)
+    def broken(at: int | None, reason: str | None) -> ChainReport:
+        return ChainReport(chained, before, prev, at, reason, unchained, first_unchained)
 
     if head is None:
         return broken(0, "the chain's head (the one row of audit_chain) is missing")
@@ -113,9 +118,9 @@ def verify(session: Session, *, batch: int = 1000) -> ChainReport:
             if prev_id is None:
                 before += 1
                 continue
-            return broken(event.id, f"event {event.id} has no hash, though the chain had begun (event {prev_id} is "
-                                    "in it): it was written around the chain, by hand or by a gateway older than "
-                                    "migration 0002")
+            unchained += 1  # a gateway older than 0002 still running, or a row put in by hand: named, not a break
+            first_unchained = first_unchained or event.id
+            continue
         if event.prev_hash != prev:
             why = (f"event {prev_id} was changed, or events after it removed" if prev_id is not None
                    else "the chain's first events were removed")
@@ -126,7 +131,7 @@ def verify(session: Session, *, batch: int = 1000) -> ChainReport:
     if (chained, prev_id, prev) != (head.length, head.head_id, head.hash):
         return broken(0, f"the chain's head records {head.length} events ending at event {head.head_id}, but "
                          f"{chained} end at event {prev_id}: events were removed from its end, or the head was changed")
-    return ChainReport(chained, before, prev)
+    return broken(None, None)
 
 
 def _cursor(event_id: int) -> str:

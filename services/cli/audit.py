@@ -28,7 +28,9 @@ def events(ctx: typer.Context, action: str = typer.Option(None, "--action"),
 
 
 @app.command()
-def verify(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+def verify(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+           strict: bool = typer.Option(False, "--strict", help="Fail (exit 1) on events outside the chain too.")
+           ) -> None:
     """Walk the hash chain of the access database's audit log, first event to last: 'N events, chain intact'
     (exit 0), or the first event that breaks it and why (exit 1)."""
     from services.access.audit import verify as verify_chain
@@ -54,4 +56,8 @@ def verify(as_json: bool = typer.Option(False, "--json", help="Print the report 
     if report.before:
         console.print(f"{report.before} earlier events predate the chain (written before migration 0002) and carry "
                       "no hashes")
-    raise typer.Exit(0 if report.intact else 1)
+    if report.unchained:
+        console.print(f"[yellow]{report.unchained} events after the chain began carry no hash (the first: event "
+                      f"{report.first_unchained}): written by a gateway older than migration 0002, or by hand; "
+                      "outside the chain, unprotected[/yellow]")
+    raise typer.Exit(0 if report.intact and not (strict and report.unchained) else 1)

@@ -122,15 +122,18 @@ def test_events_removed_from_the_end_show_at_the_head(database: Database) -> Non
     assert "head records 4 events" in (report.reason or "")
 
 
-def test_an_event_written_around_the_chain_is_named(database: Database) -> None:  # noqa: F811
+def test_an_event_written_around_the_chain_is_counted_and_named_outside_it(database: Database) -> None:  # noqa: F811
     _write(database, 2)
-
-    with database.session() as s:  # an INSERT without a hash: the triggers allow inserts
+    with database.session() as s:  # an INSERT without a hash, as an older gateway's: the triggers allow inserts
         s.execute(text("INSERT INTO audit_events (at, action, outcome, actor_kind, detail) "
                        "VALUES (CURRENT_TIMESTAMP, 'grant.create', 'done', 'operator', '{}')"))
+    outside = _ids(database)[-1]
+    _write(database, 2)
+
     report = _verify(database)
 
-    assert report.broken_at == _ids(database)[-1] and "has no hash" in (report.reason or "")
+    assert report.intact and report.chained == 4
+    assert (report.unchained, report.first_unchained) == (1, outside)
 
 
 def test_concurrent_writers_never_fork_the_chain(database: Database) -> None:  # noqa: F811
@@ -192,6 +195,7 @@ def test_wenyuan_audit_verify_says_intact_or_names_the_broken_event(tmp_path: Pa
     db.close()
 
     assert intact.exit_code == 0 and intact.output.startswith("3 events, chain intact; head "), intact.output
+    assert "carry no hash" not in intact.output
     assert broken.exit_code == 1, broken.output
     assert f"chain broken at event {_ids_of(db_settings)[1]}: event" in broken.output
     assert as_json.exit_code == 1 and '"broken_at": 2' in as_json.output and '"intact": false' in as_json.output
@@ -203,3 +207,23 @@ def _ids_of(db_settings: DatabaseSettings) -> list[int]:
         return _ids(db)
     finally:
         db.close()
+
+
+def test_wenyuan_audit_verify_warns_of_events_outside_the_chain_and_strict_fails_on_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db_settings = DatabaseSettings(url=f"sqlite:///{tmp_path / 'cli.db'}")
+    upgrade(db_settings)
+    db = Database(db_settings)
+    _write(db, 2)
+    with db.session() as s:
+        s.execute(text("INSERT INTO audit_events (at, action, outcome, actor_kind, detail) "
+                       "VALUES (CURRENT_TIMESTAMP, 'deliver', 'allowed', 'anonymous', '{}')"))
+    db.close()
+    monkeypatch.setattr(audit_cli, "get_settings", lambda: Settings(db=db_settings))
+
+    lenient = CliRunner().invoke(cli, ["audit", "verify"])
+    strict = CliRunner().invoke(cli, ["audit", "verify", "--strict"])
+
+    assert lenient.exit_code == 0 and "2 events, chain intact" in lenient.output
+    assert "1 events after the chain began carry no hash (the first: event 3)" in lenient.output
+    assert strict.exit_code == 1 and "event 3" in strict.output
