@@ -84,6 +84,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "delivery.no-file": ("asset {asset} has {count} media file(s); there is no file {n}",
                          "藏品 {asset} 有 {count} 个媒体文件；没有第 {n} 个"),
     "licence.name": ("{en}", "{zh}"),
+    # keys and limits (services/access/keys.py, services/gateway/middleware.py)
+    "key.malformed": ("the API key is malformed: send it as `Authorization: Bearer wy_….…`, exactly as issued",
+                      "API 密钥格式不对：请按发放时的原样以 `Authorization: Bearer wy_….…` 发送"),
+    "key.invalid": ("the API key is not valid: it is unknown, or has been revoked or has expired",
+                    "API 密钥无效：它不存在，或已被吊销，或已过期"),
+    "rate.key": ("key {key} may make {limit} requests a minute; try again in {s} s",
+                 "密钥 {key} 每分钟最多可发出 {limit} 个请求；请在 {s} 秒后重试"),
+    "rate.address": ("this address without a key may make {limit} requests a minute; try again in {s} s",
+                     "此地址（未使用密钥）每分钟最多可发出 {limit} 个请求；请在 {s} 秒后重试"),
     # the gateway's own
     "asset.none": ("no asset {asset}", "没有藏品 {asset}"),
     "asset.unknown": ("no such asset", "没有这个藏品"),
@@ -126,7 +135,7 @@ LICENCE_ZH: dict[str, str] = {
 }
 
 
-def text(key: str, lang: Lang = DEFAULT, **params: Any) -> str:
+def text(key: str, lang: Lang = DEFAULT, /, **params: Any) -> str:
     """The text of `key` in `lang`, its parameters (Messages and lists of them too) said in `lang` as well."""
     en, zh = TEXTS[key]
     said = {name: render(value, lang) for name, value in params.items()}
@@ -140,7 +149,7 @@ class Message(str):
     key: str
     params: dict[str, Any]
 
-    def __new__(cls, key: str, **params: Any) -> Message:
+    def __new__(cls, key: str, /, **params: Any) -> Message:
         self = super().__new__(cls, text(key, DEFAULT, **params))
         self.key, self.params = key, params
         return self

@@ -33,6 +33,7 @@ from services.access.errors import InvalidKey, NotAllowed, UnknownEntity
 from services.access.models import ApiKey, Operator, Staff, utcnow
 from services.access.orgs import app, require_admin_of, require_operator, staff_member
 from services.access.principals import Principal
+from services.messages import Message
 
 KEY_PATTERN = re.compile(r"^(wy_[0-9a-f]{8})\.([A-Za-z0-9_-]{43})$")
 
@@ -135,11 +136,11 @@ def authenticate(session: Session, key: str, now: datetime) -> ApiKey:
     the format, so a caller cannot tell an unknown prefix from a wrong secret)."""
     match = KEY_PATTERN.fullmatch(key.strip())
     if match is None:
-        raise InvalidKey("the API key is malformed: send it as `Authorization: Bearer wy_….…`, exactly as issued")
+        raise InvalidKey(Message("key.malformed"))
     row = session.get(ApiKey, match.group(1))
     wanted = row.digest if row is not None else digest("wy_00000000." + "0" * 43)  # same work for unknown keys
     if row is None or not hmac.compare_digest(wanted, digest(key.strip())):
-        raise InvalidKey("the API key is not valid: it is unknown, or has been revoked or has expired")
+        raise InvalidKey(Message("key.invalid"))
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
-        raise InvalidKey("the API key is not valid: it is unknown, or has been revoked or has expired")
+        raise InvalidKey(Message("key.invalid"))
     return row

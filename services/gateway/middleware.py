@@ -30,6 +30,8 @@ from services.access.errors import InvalidKey
 from services.access.principals import ANONYMOUS, Principal
 from services.gateway.errors import TooManyRequests, Unauthorized, internal_error, problem_response
 from services.logs import request_id
+from services.messages import Message as Said
+from services.messages import negotiate
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,8 @@ class RequestContext:
             log.exception("unhandled error", extra={"method": scope["method"], "path": scope["path"]})
             if started:  # a streamed answer already under way cannot become a problem: cut it off
                 raise
-            await internal_error(scope["path"], rid)(scope, receive, send)
+            lang = negotiate(Headers(scope=scope).get("accept-language"))
+            await internal_error(scope["path"], rid, lang)(scope, receive, send)
         finally:
             request_id.reset(token)
 
@@ -88,14 +91,16 @@ class AccessMiddleware:
             await self.app(scope, receive, send)
             return
         state: Any = scope["app"].state
-        key = api_key(Headers(scope=scope))
+        headers = Headers(scope=scope)
+        key, lang = api_key(headers), negotiate(headers.get("accept-language"))
         try:
             principal: Principal = ANONYMOUS
             if key is not None:
                 principal = await state.principals.principal(key)
         except InvalidKey as exc:
-            body = Unauthorized(exc.detail).body(scope["path"])
-            await problem_response(401, body, {"WWW-Authenticate": 'Bearer realm="wenyuan"'})(scope, receive, send)
+            body = Unauthorized(exc.detail).body(scope["path"], lang)
+            challenge = {"WWW-Authenticate": 'Bearer realm="wenyuan"'}
+            await problem_response(401, body, challenge, lang)(scope, receive, send)
             return
         if principal.key_prefix:
             bucket, limit = f"key:{principal.key_prefix}", principal.rate_limit_per_min or 1
@@ -106,10 +111,11 @@ class AccessMiddleware:
             bucket, limit = f"{bucket}:image", state.settings.access.image_rate_per_min
         allowance = await state.limiter.hit(bucket, limit)
         if not allowance.allowed:
-            who = f"key {principal.key_prefix}" if principal.key_prefix else "this address without a key"
-            body = TooManyRequests(f"{who} may make {limit} requests a minute; try again in {allowance.reset_s} s",
-                                   limit=limit, retry_after_s=allowance.reset_s).body(scope["path"])
-            await problem_response(429, body, allowance.headers())(scope, receive, send)
+            said = (Said("rate.key", key=principal.key_prefix, limit=limit, s=allowance.reset_s)
+                    if principal.key_prefix else Said("rate.address", limit=limit, s=allowance.reset_s))
+            body = TooManyRequests(said,
+                                   limit=limit, retry_after_s=allowance.reset_s).body(scope["path"], lang)
+            await problem_response(429, body, allowance.headers(), lang)(scope, receive, send)
             return
         scope.setdefault("state", {})["principal"] = principal
 

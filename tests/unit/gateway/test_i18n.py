@@ -96,10 +96,11 @@ def _app() -> FastAPI:
 
     @app.get("/test/refused")
     def refused() -> None:
+        basis = Message("basis.grant", grant="g1")
         raise TierRefused(Message("delivery.refused", label=Message("licence.name", en="In Copyright", zh="受版权保护"),
-                                  code="InC", allowed=Message("tier.thumbnail"), basis=Message("basis.grant", grant="g1"),
+                                  code="InC", allowed=Message("tier.thumbnail"), basis=basis,
                                   requested=Message("tier.original"), who=[Message("allow.public")]),
-                          basis=Message("basis.grant", grant="g1"), would_allow=[Message("allow.public")])
+                          basis=basis, would_allow=[Message("allow.public")])
 
     return app
 
@@ -139,3 +140,11 @@ def test_an_unknown_route_is_a_chinese_404_for_a_chinese_reader(client: TestClie
 
     assert assert_problem(zh, 404, "about:blank")["title"] == "未找到"
     assert assert_problem(en, 404, "about:blank")["title"] == "Not Found"
+
+
+def test_a_malformed_key_is_refused_in_chinese_by_the_access_middleware(client: TestClient) -> None:
+    resp = client.get("/v1/me", headers={"X-API-Key": "not-a-key", "Accept-Language": "zh-CN"})
+
+    body = assert_problem(resp, 401, errors.Unauthorized.type)
+    assert body["title"] == "API 密钥无效" and body["detail"].startswith("API 密钥格式不对")
+    assert resp.headers["content-language"] == "zh" and resp.headers["www-authenticate"].startswith("Bearer")
