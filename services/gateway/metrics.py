@@ -30,19 +30,24 @@ import threading
 from typing import Any
 
 from fastapi import FastAPI
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
-from prometheus_fastapi_instrumentator import metrics as instrumentations
+from prometheus_fastapi_instrumentator.metrics import Info
 
 from services.gateway.middleware import IMAGE_API, api_key
 from services.gateway.stack_metrics import StackCollector
 from services.settings import Settings
 
-NAMESPACE = "wenyuan"
 # From a health check's millisecond to a dump's minute.
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
+# Made here, once per process, not by the instrumentator's own `metrics.requests()` and `latency()`: those give a
+# second app in the process (tests make many) no instrumentation at all once the first registered the series.
+REQUESTS = Counter("wenyuan_http_requests_total", "Requests by the route's template, method and status.",
+                   ["handler", "method", "status"])
+DURATION = Histogram("wenyuan_http_request_duration_seconds", "Time to answer a request (to its last byte), by the "
+                     "route's template, method and status.", ["handler", "method", "status"], buckets=HTTP_BUCKETS)
 RATE_LIMITED = Counter("wenyuan_rate_limited_total",
                        "Requests refused by a rate limit (429), by caller (key or address) and budget (api or image).",
                        ["caller", "budget"])
@@ -50,7 +55,10 @@ RATE_LIMITED = Counter("wenyuan_rate_limited_total",
 _stack_lock = threading.Lock()
 
 
-def _count_rate_limited(info: instrumentations.Info) -> None:
+def _count(info: Info) -> None:
+    labels = (info.modified_handler, info.method, info.modified_status)
+    REQUESTS.labels(*labels).inc()
+    DURATION.labels(*labels).observe(info.modified_duration)
     if info.response is None or info.response.status_code != 429:
         return
     caller = "key" if api_key(info.request.headers) else "address"
@@ -60,19 +68,13 @@ def _count_rate_limited(info: instrumentations.Info) -> None:
 
 def instrument(app: FastAPI, settings: Settings) -> None:
     """Count and time every request of `app` and serve /metrics (unless `gateway.metrics_enabled` is off).
-
-    Several apps in one process (tests) share the default registry: the instrumentator reuses the series
-    a first app registered."""
+    Several apps in one process (tests) count into the same series."""
     if not settings.gateway.metrics_enabled:
         return
     from services.gateway.routers import metrics  # the router needs this module's exposition
 
     instrumentator = Instrumentator(should_group_status_codes=False, should_group_untemplated=True)
-    instrumentator.add(
-        instrumentations.requests(metric_namespace=NAMESPACE),
-        instrumentations.latency(metric_namespace=NAMESPACE, buckets=HTTP_BUCKETS),
-        _count_rate_limited,
-    )
+    instrumentator.add(_count)  # the instrumentator finds the route's template and times the answer
     instrumentator.instrument(app)
     app.include_router(metrics.router)
 

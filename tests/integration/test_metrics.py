@@ -309,7 +309,7 @@ def test_counts_add_up_across_two_gateway_workers(settings: Settings, db: Databa
             server.wait()
         log.close()
 
-    assert sum(1 for n in served.values() if n > 0) == 2, served  # both workers answered some
+    assert sum(1 for n in served.values() if n > 0) >= 2, served  # both workers answered some
     assert sum(served.values()) == made
     assert total(scraped, "wenyuan_http_requests_total", **healthz) == made  # one scrape sums both workers
     assert total(scraped, "wenyuan_http_request_duration_seconds_count", **healthz) == made

@@ -52,13 +52,17 @@ def test_requests_are_counted_by_route_template_method_and_status() -> None:
     assert sample("wenyuan_http_request_duration_seconds_count", **labels) >= 3
 
 
-def test_a_second_app_in_the_process_shares_the_series_and_429s_are_counted_by_caller_and_budget() -> None:
+def test_every_app_of_the_process_counts_and_429s_are_counted_by_caller_and_budget() -> None:
     keyed, anonymous = (sample("wenyuan_rate_limited_total", caller=c, budget="image") for c in ("key", "address"))
+    refused = {"handler": "/iiif/3/{image_id}/info.json", "method": "GET", "status": "429"}
+    before = sample("wenyuan_http_requests_total", **refused)
+    tiny_app(Settings())  # apps made earlier in the process (tests make many) take nothing from the later ones
     with TestClient(tiny_app(Settings())) as first, TestClient(tiny_app(Settings())) as second:
         assert first.get("/iiif/3/x/info.json", headers={"Authorization": "Bearer wy_k"}).status_code == 429
         assert second.get("/iiif/3/x/info.json").status_code == 429
         assert second.get("/iiif/3/y/info.json").status_code == 429
 
+    assert sample("wenyuan_http_requests_total", **refused) - before == 3
     assert sample("wenyuan_rate_limited_total", caller="key", budget="image") - keyed == 1
     assert sample("wenyuan_rate_limited_total", caller="address", budget="image") - anonymous == 2
 
