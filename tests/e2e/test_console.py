@@ -148,7 +148,7 @@ def test_a_curator_rejects_an_ai_label_of_an_item_from_the_batch_report(page: Pa
     sign_in(page, console.base, console.curator.key)
     page.get_by_role("button", name=f"Report of batch {batch['batch_id']}").click()
 
-    page.get_by_role("button", name="Review the AI labels of LBL-0000").click()
+    page.get_by_role("button", name="Review AI labels of LBL-0000").click()
     first = page.locator("#report ul.labels li").first
     label, name = first.get_attribute("data-label"), first.locator("strong").inner_text()
     first.get_by_role("button", name=f"Reject the label {name}").click()

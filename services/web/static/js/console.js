@@ -1,21 +1,19 @@
 // The museum console: sign in with an institution key, upload a batch folder with per-file progress,
-// follow the ingestion to its end, list the institution's batches, read a batch's report and decide the
-// AI labels of its items.
-import { api, fetchBlob, query, session, showError } from "./api.js";
-import { byId, clear, formatBytes, h, saveBlob } from "./dom.js";
+// follow the ingestion to its end stage by stage (batch-progress.js), list the institution's batches, read a
+// batch's report and review the AI labels of its items (report.js).
+import { api, query, session, showError } from "./api.js";
+import { byId, clear, formatBytes, h } from "./dom.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
-import { canDecide, renderLabels } from "./labels.js";
+import { DONE, progressText, stages } from "./batch-progress.js";
+import { closeReport, renderReport, showReport, wireReport } from "./report.js";
 import { initPage } from "./shell.js";
 import { batchOf, filesOfDrop, filesOfInput, pool, send } from "./upload.js";
 
 const COUNTS = ["received", "valid", "rejected", "stored", "indexed"];
-const DONE = new Set(["succeeded", "failed"]);
-const REPORT_ROWS = 500;
 let pending = null; // the batch chosen, not yet sent
 let batches = [];
 let nextBatches = null;
 let following = null; // id of the batch being followed
-let report = null;
 
 function signedIn() {
   const me = session.me;
@@ -53,7 +51,7 @@ function signOut() {
   session.signOut();
   batches = [];
   clear(byId("batches").tBodies[0]);
-  byId("report-panel").hidden = true;
+  closeReport();
   signedIn();
   byId("api-key").focus();
 }
@@ -137,20 +135,6 @@ async function startUpload() {
 
 // Following a batch, and the list of batches
 
-function duration(seconds) {
-  const s = Math.round(seconds);
-  return s < 90 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
-}
-
-// Per-stage progress of a running batch (its record's `progress`): counts per stage, elapsed and ETA.
-function progressText(batch) {
-  const p = batch.progress;
-  if (!p || !p.validated || DONE.has(batch.state)) return "";
-  const eta = p.eta_s ? t("batch.eta", { eta: duration(p.eta_s) }) : "";
-  return t("batch.progress", { validated: formatNumber(p.validated), stored: formatNumber(p.stored),
-    enriched: formatNumber(p.enriched), indexed: formatNumber(p.indexed), elapsed: duration(p.elapsed_s || 0), eta });
-}
-
 async function follow(batchId) {
   following = batchId;
   const status = byId("upload-status");
@@ -166,6 +150,7 @@ async function follow(batchId) {
       progress: progressText(batch),
       indexed: formatNumber(batch.counts.indexed), rejected: formatNumber(batch.counts.rejected) });
     status.dataset.state = batch.state;
+    byId("batch-progress").replaceChildren(stages(batch) || "");
     replaceBatch(batch);
     if (DONE.has(batch.state)) {
       following = null;
@@ -206,81 +191,13 @@ function renderBatches() {
     body.append(h("tr", { "data-batch": b.batch_id },
       h("td", {}, h("code", {}, b.batch_id), b.manifest_name ? h("div", { class: "hint" }, b.manifest_name) : null),
       h("td", {}, formatDate(b.created_at)),
-      h("td", { class: `state-${b.state}` }, t(`state.${b.state}`), b.error ? h("div", { class: "hint" }, b.error) : null),
+      h("td", { class: `state-${b.state}` }, t(`state.${b.state}`), b.error ? h("div", { class: "hint" }, b.error) : null,
+        stages(b)),
       ...COUNTS.map((c) => h("td", { class: "num" }, formatNumber(b.counts[c]))),
       h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => showReport(b.batch_id),
         "aria-label": t("batches.showReportOf", { id: b.batch_id }) }, t("batches.showReport")))));
   }
   byId("more-batches").hidden = !nextBatches;
-}
-
-// The report of a batch
-
-async function showReport(batchId) {
-  const panel = byId("report-panel");
-  panel.hidden = false;
-  byId("report-batch").textContent = batchId;
-  showError(byId("report-error"), null);
-  clear(byId("report").tBodies[0]);
-  report = null;
-  byId("report-summary").textContent = t("report.loading");
-  try {
-    report = await api(`/v1/batches/${encodeURIComponent(batchId)}/report`);
-  } catch (error) {
-    byId("report-summary").textContent = "";
-    showError(byId("report-error"), error);
-    return;
-  }
-  renderReport();
-  panel.focus();
-}
-
-function renderReport() {
-  const { batch, items } = report;
-  byId("report-summary").textContent = t("report.summary", { state: t(`state.${batch.state}`),
-    ...Object.fromEntries(COUNTS.map((c) => [c, formatNumber(batch.counts[c])])) })
-    + (items.length > REPORT_ROWS ? ` ${t("report.firstRows", { n: formatNumber(REPORT_ROWS) })}` : "");
-  const body = clear(byId("report").tBodies[0]);
-  for (const item of items.slice(0, REPORT_ROWS)) {
-    const labelsCell = h("td");
-    if (item.asset_id && item.status === "indexed") {
-      labelsCell.append(h("button", { type: "button", class: "secondary",
-        "aria-label": t("report.reviewOf", { object: item.object_id || item.asset_id }),
-        onclick: () => reviewLabels(item.asset_id, labelsCell) }, t("report.review")));
-    }
-    body.append(h("tr", { "data-status": item.status },
-      h("td", { class: "num" }, item.row ?? "–"),
-      h("td", {}, item.asset_id && item.status === "indexed"
-        ? h("a", { href: `/assets/${encodeURIComponent(item.asset_id)}` }, item.object_id || item.asset_id)
-        : item.object_id || (item.paths || []).join(", ")),
-      h("td", { class: item.status === "indexed" ? "state-succeeded" : item.errors?.length ? "state-failed" : "" },
-        t(`item.${item.status}`)),
-      h("td", {}, item.errors?.length ? h("ul", {}, item.errors.map((e) =>
-        h("li", {}, e.field ? h("code", {}, e.field) : null, e.field ? ": " : null, e.reason, " ",
-          h("span", { class: "hint" }, `(${e.code})`)))) : ""),
-      labelsCell));
-  }
-}
-
-async function downloadCsv() {
-  const batchId = report?.batch.batch_id;
-  if (!batchId) return;
-  showError(byId("report-error"), null);
-  try {
-    saveBlob(await fetchBlob(`/v1/batches/${encodeURIComponent(batchId)}/report?format=csv`), `${batchId}-report.csv`);
-  } catch (error) {
-    showError(byId("report-error"), error);
-  }
-}
-
-async function reviewLabels(assetId, cell) {
-  clear(cell).append(t("report.loading"));
-  try {
-    const asset = await api(`/v1/assets/${encodeURIComponent(assetId)}`);
-    renderLabels(clear(cell), assetId, asset.ai?.labels || [], { decide: canDecide(asset.record.institution) });
-  } catch (error) {
-    showError(clear(cell), error);
-  }
 }
 
 function wire() {
@@ -304,12 +221,12 @@ function wire() {
   });
   byId("start-upload").addEventListener("click", startUpload);
   byId("refresh-batches").addEventListener("click", () => loadBatches());
-  byId("report-csv").addEventListener("click", downloadCsv);
+  wireReport();
   byId("more-batches").addEventListener("click", () => loadBatches({ more: true }));
   document.addEventListener("langchange", () => {
     signedIn();
     renderBatches();
-    if (report) renderReport();
+    renderReport();
   });
 }
 

@@ -14,6 +14,23 @@ export function iiifPicture(image, px = 400) {
   return `${iiifBase(image)}/full/${size}/0/default.jpg`;
 }
 
+/** The size iiifPicture(image, px) comes at (as the service fits it: never enlarged), for width and height
+ * attributes that keep the page from jumping as pictures arrive. */
+export function fittedSize(image, px = 400) {
+  const [w, h] = ["5", "6", "7", "8"].includes(image.exif?.Orientation) ? [image.height, image.width] : [image.width, image.height];
+  const scale = Math.min(1, px / Math.max(w, h));
+  return { width: Math.max(1, Math.round(w * scale)), height: Math.max(1, Math.round(h * scale)) };
+}
+
+/** picture() of an image through IIIF at most `px` on its longer side, with its width and height. */
+export function sizedPicture(image, px, alt, fallback = null) {
+  const img = picture(iiifPicture(image, px), alt, fallback);
+  const { width, height } = fittedSize(image, px);
+  img.width = width;
+  img.height = height;
+  return img;
+}
+
 const observer = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
   for (const entry of entries) {
     if (entry.isIntersecting) {
