@@ -1,5 +1,5 @@
 """What the stack holds, read when /metrics is scraped, never on a request's path: a collector whose
-three sources are each read at most once every `gateway.metrics_cache_s` per gateway process.
+sources are each read at most once every `gateway.metrics_cache_s` per gateway process.
 
     wenyuan_es_open_search_contexts{node}        search contexts open (points in time, scrolls, searches)
     wenyuan_es_open_scrolls{node}                of which scrolls
@@ -10,7 +10,10 @@ three sources are each read at most once every `gateway.metrics_cache_s` per gat
     wenyuan_dag_task_duration_seconds{dag, task, state}   the `gateway.metrics_task_instances` most recent
     wenyuan_dag_task_queued_seconds{dag, task, state}     finished Airflow task instances (gauge histograms:
                                                           a window, not a running count)
-    wenyuan_metrics_source_up{source}            1 when the last read of elasticsearch, batches, airflow worked
+    wenyuan_gateway_worker_resident_bytes{pid}   memory of each gateway worker process (its siblings read from
+    wenyuan_gateway_worker_open_fds{pid}         /proc under uvicorn --workers; this process alone otherwise)
+    wenyuan_metrics_source_up{source}            1 when the last read of elasticsearch, batches, airflow,
+                                                 workers worked
     wenyuan_metrics_source_seconds{source}       how long that read took
 
 A source that fails is logged and reported down; the scrape still answers with the rest. Airflow's own
@@ -22,12 +25,14 @@ to run, and the queue wait (`queued_when` to `start_date`) that the scheduling l
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -56,7 +61,8 @@ class StackCollector(Collector):
         self.es, self.s3, self.airflow, self.settings = es, s3, airflow, settings
         self._lock = threading.Lock()
         self._sources: dict[str, Callable[[], list[Metric]]] = {
-            "elasticsearch": self._search_contexts, "batches": self._batches, "airflow": self._dag_tasks}
+            "elasticsearch": self._search_contexts, "batches": self._batches, "airflow": self._dag_tasks,
+            "workers": self._workers}
         self._cache: dict[str, tuple[float, list[Metric], bool, float]] = {}  # read at, metrics, up, seconds
 
     def collect(self) -> Iterator[Metric]:
@@ -159,6 +165,40 @@ class StackCollector(Collector):
                        "instances.", durations),
             _histogram("wenyuan_dag_task_queued_seconds", "Time those task instances waited from queued to "
                        "running.", queued)]
+
+
+    def _workers(self) -> list[Metric]:
+        pids = [os.getpid()]
+        if self.settings.gateway.metrics_dir is not None:  # uvicorn --workers: every child of the supervisor
+            pids = worker_pids(os.getppid()) or pids
+        memory = GaugeMetricFamily("wenyuan_gateway_worker_resident_bytes", "Resident memory of each gateway "
+                                   "worker process.", labels=["pid"])
+        descriptors = GaugeMetricFamily("wenyuan_gateway_worker_open_fds", "Open file descriptors of each gateway "
+                                        "worker process.", labels=["pid"])
+        for pid in pids:
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                fds = len(os.listdir(f"/proc/{pid}/fd"))
+            except OSError:  # exited meanwhile
+                continue
+            rss_kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            memory.add_metric([str(pid)], rss_kib * 1024.0)
+            descriptors.add_metric([str(pid)], float(fds))
+        return [memory, descriptors]
+
+
+def worker_pids(supervisor: int) -> list[int]:
+    """The worker processes uvicorn's supervisor started (multiprocessing's spawn; not its resource tracker)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            command = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == supervisor and fields[0] != "Z" and b"spawn_main" in command:
+            found.append(int(proc.name))
+    return sorted(found)
 
 
 def _histogram(name: str, documentation: str, samples: dict[tuple[str, str, str], list[float]]) -> Metric:

@@ -225,10 +225,13 @@ def test_the_stack_gauges_read_elasticsearch_the_batch_records_and_airflow(world
     finally:
         es.close_point_in_time(id=pit)
 
-    for source in ("elasticsearch", "batches", "airflow"):
+    for source in ("elasticsearch", "batches", "airflow", "workers"):
         assert value(samples, "wenyuan_metrics_source_up", source=source) == 1, source
         assert 0 <= value(samples, "wenyuan_metrics_source_seconds", source=source) < 30
     assert total(samples, "wenyuan_es_open_search_contexts") >= 1  # the point in time this test holds open
+    # One process serves this test's gateway: this one.
+    assert value(samples, "wenyuan_gateway_worker_resident_bytes", pid=str(os.getpid())) > 50 * 2**20
+    assert value(samples, "wenyuan_gateway_worker_open_fds", pid=str(os.getpid())) > 3
     # The batch records of the last metrics_batch_days days, the test's own bucket (the older one is left out).
     assert {state: value(samples, "wenyuan_batches", state=state) for state in BatchState} == {
         BatchState.CREATED: 0, BatchState.SUBMITTED: 0, BatchState.RUNNING: 1, BatchState.SUCCEEDED: 1,
@@ -313,3 +316,6 @@ def test_counts_add_up_across_two_gateway_workers(settings: Settings, db: Databa
     assert sum(served.values()) == made
     assert total(scraped, "wenyuan_http_requests_total", **healthz) == made  # one scrape sums both workers
     assert total(scraped, "wenyuan_http_request_duration_seconds_count", **healthz) == made
+    memory = {dict(ls)["pid"]: v for (n, ls), v in scraped.items() if n == "wenyuan_gateway_worker_resident_bytes"}
+    assert {pid for pid, n in served.items() if n > 0} <= set(memory), (served, memory)  # every worker's memory
+    assert all(v > 50 * 2**20 for v in memory.values()), memory
