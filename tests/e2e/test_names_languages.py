@@ -175,3 +175,26 @@ def test_an_object_only_its_holder_sees_is_404_to_the_public_and_opens_for_the_h
     assert public.status_code == 404 and "Bronze wine beaker" not in public.text
     expect(page).to_have_url(re.compile(r"\?signed-in=1$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(collection.title("vault"))
+
+
+def test_the_asset_page_names_the_holder_and_credits_it_in_the_interface_language(
+        page: Page, collection: Collection, holder_names: tuple[Name, Name]) -> None:
+    holder, region = holder_names
+    ding = collection.records["ding"]
+    page.goto(collection.url(f"/assets/{collection.ids['ding']}"))
+    credit = page.locator("#attribution")
+
+    expect(page.locator("#record")).to_contain_text(holder.en)
+    expect(page.locator("#record")).to_contain_text(region.en)
+    expect(credit).to_have_text(re.compile(rf"^Bronze cauldron \(ding\)\. .*{re.escape(holder.en)}, {ding.object_id}\. "
+                                           r"Creative Commons Attribution 4\.0 International \(https://"))
+    expect(page.locator("#access")).to_contain_text("licence CC-BY-4.0 (audience: public)")
+
+    page.get_by_role("button", name=ZH_SWITCH).click()
+
+    expect(page.locator("#record")).to_contain_text(holder.zh)
+    expect(page.locator("#record")).to_contain_text(region.zh)
+    expect(credit).to_have_text(re.compile(rf"^《青铜鼎》，.*{re.escape(holder.zh)}藏，{ding.object_id}。"
+                                           r"知识共享 署名 4\.0 国际许可协议"))
+    expect(page.locator("#licence")).to_contain_text("知识共享 署名 4.0 国际许可协议")
+    expect(page.locator("#access")).to_contain_text("许可 CC-BY-4.0（受众：公众）")

@@ -6,12 +6,12 @@
 import { api, authHeaders, fetchBlob, session, showError } from "./api.js";
 import { byId, clear, h } from "./dom.js";
 import { renderDownloads, wireDownloads } from "./downloads.js";
-import { conceptName, formatNumber, formatYear, t } from "./i18n.js";
+import { conceptName, departmentName, formatNumber, formatYear, institutionName, regionName, t } from "./i18n.js";
 import { iiifBase, iiifPicture, picture } from "./images.js";
 import { canDecide, renderLabels } from "./labels.js";
 import { loadStyles, relabelMedia, renderMedia } from "./media.js";
 import { renderPages, renderPageText, viewable as inViewer } from "./pages.js";
-import { renderReuse, wireReuse } from "./reuse.js";
+import { renderReuse, resayReuse, wireReuse } from "./reuse.js";
 import { assetCard, initPage, recordTitle } from "./shell.js";
 
 const assetId = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop() || "");
@@ -39,8 +39,9 @@ function renderRecord() {
     ? `${formatYear(r.period_norm.start)} – ${r.period_norm.end === null ? "" : formatYear(r.period_norm.end)}` : null;
   clear(byId("record")).append(
     ...field("objectId", r.object_id),
-    ...field("institution", r.institution),
-    ...field("department", r.department),
+    ...field("institution", institutionName(r.institution).text),
+    ...field("department", r.department && departmentName(r.institution, r.department).text),
+    ...field("region", r.region && regionName(r.region).text),
     ...field("category", [...r.category_ids.map(conceptName), r.category && !r.category_ids.length ? r.category : null]
       .filter(Boolean)),
     ...field("period", [r.period, r.date].filter(Boolean).join(" · ")),
@@ -79,7 +80,7 @@ function renderHeld() {
   byId("held-panel").hidden = !held.length;
   clear(byId("held")).append(...held.map((d) => h("li", {},
     h("a", { href: `/assets/${encodeURIComponent(d.asset_id)}` }, d.title || d.object_id), " ",
-    h("span", { class: "hint" }, t("held.detail", { institution: d.institution, object: d.object_id,
+    h("span", { class: "hint" }, t("held.detail", { institution: institutionName(d.institution).text, object: d.object_id,
       similarity: formatNumber(Math.round(d.similarity * 100)) })))));
 }
 
@@ -267,5 +268,6 @@ document.addEventListener("langchange", () => {
     renderPageText(asset.record, shown);
   }
   relabelMedia(asset);
+  resayReuse(asset);
 });
 load();

@@ -10,6 +10,7 @@ export const NAMES_MESSAGES = {
     "notfound.text": "There is no object at this address that you may see: it may have been withdrawn, or the address may be mistyped.",
     "notfound.checking": "Checking with your key…",
     "notfound.search": "Search the collections",
+    "field.region": "Region",
   },
   zh: {
     "meta.site": "文渊在各自许可允许的范围内共享中国博物馆与文物机构的藏品。",
@@ -20,5 +21,6 @@ export const NAMES_MESSAGES = {
     "notfound.text": "此地址下没有您可以查看的藏品：它可能已被撤下，或者地址有误。",
     "notfound.checking": "正在用您的密钥核对……",
     "notfound.search": "检索馆藏",
+    "field.region": "地区",
   },
 };

@@ -3,8 +3,9 @@
 // (`<a href="MANIFEST?manifest=MANIFEST">` around the IIIF logo: dropped on a IIIF viewer, the viewer reads the
 // `manifest` parameter) — and the same manifest opened in this site's Mirador for side-by-side comparison.
 import { byId, clear, h, safeHref } from "./dom.js";
-import { t } from "./i18n.js";
-import { licenceBadge } from "./shell.js";
+import { api } from "./api.js";
+import { licenceName, t } from "./i18n.js";
+import { creditLine, licenceBadge } from "./shell.js";
 
 const LOGO = new URL("../img/iiif-logo.svg", import.meta.url).href;
 
@@ -20,10 +21,11 @@ export function shareUrl(assetId) {
 
 export function renderReuse(asset) {
   const licence = asset.licence;
+  const name = licenceName(licence.code, licence.label).text;
   clear(byId("licence")).append(licenceBadge(licence), " ",
-    safeHref(licence.uri) ? h("a", { href: safeHref(licence.uri), rel: "license" }, licence.label) : licence.label);
+    safeHref(licence.uri) ? h("a", { href: safeHref(licence.uri), rel: "license" }, name) : name);
   byId("access").textContent = t("access.tier", { tier: t(`tier.${asset.access.tier}`), basis: asset.access.basis });
-  byId("attribution").textContent = asset.attribution;
+  byId("attribution").textContent = creditLine(asset.record, licence);
   const manifest = manifestUrl(asset.asset_id);
   const iiif = byId("iiif-manifest");
   iiif.href = `${manifest}?manifest=${encodeURIComponent(manifest)}`;
@@ -32,6 +34,16 @@ export function renderReuse(asset) {
     iiif.prepend(h("img", { src: LOGO, alt: "", width: 26, height: 24, draggable: "true" }));
   }
   byId("open-mirador").href = `/viewer?manifest=${encodeURIComponent(manifest)}`;
+}
+
+/** After a switch of language: the access basis is the server's words, so ask for it again in the new language. */
+export async function resayReuse(asset) {
+  try {
+    asset.access = (await api(`/v1/assets/${encodeURIComponent(asset.asset_id)}`)).access;
+  } catch {
+    return; // the basis stays in the language it came in
+  }
+  renderReuse(asset);
 }
 
 /** Copy `text`; where the clipboard is refused, select it on the page for Ctrl+C instead (`shown`: the element
@@ -54,7 +66,7 @@ async function copy(text, shown, done) {
 export function wireReuse(current) {
   byId("copy-attribution").addEventListener("click", () => {
     const asset = current();
-    if (asset) copy(asset.attribution, byId("attribution"), "licence.copied");
+    if (asset) copy(creditLine(asset.record, asset.licence), byId("attribution"), "licence.copied");
   });
   byId("copy-link").addEventListener("click", () => {
     const asset = current();
