@@ -198,3 +198,13 @@ def test_the_asset_page_names_the_holder_and_credits_it_in_the_interface_languag
                                            r"知识共享 署名 4\.0 国际许可协议"))
     expect(page.locator("#licence")).to_contain_text("知识共享 署名 4.0 国际许可协议")
     expect(page.locator("#access")).to_contain_text("许可 CC-BY-4.0（受众：公众）")
+
+
+def test_the_console_names_the_curators_institution_not_its_id(page: Page, collection: Collection,
+                                                               holder_curator: Member,
+                                                               holder_names: tuple[Name, Name]) -> None:
+    sign_in(page, collection.base, holder_curator.key)
+
+    expect(page.locator("#session-who")).to_contain_text(f"of {holder_names[0].en}")
+    page.get_by_role("button", name=ZH_SWITCH).click()
+    expect(page.locator("#session-who")).to_contain_text(f"，{holder_names[0].zh} 的")

@@ -3,7 +3,7 @@
 // batch's report and review the AI labels of its items (report.js).
 import { api, query, session, showError } from "./api.js";
 import { byId, clear, formatBytes, h } from "./dom.js";
-import { formatDate, formatNumber, t } from "./i18n.js";
+import { formatDate, formatNumber, institutionName, t } from "./i18n.js";
 import { DONE, progressText, stages } from "./batch-progress.js";
 import { closeReport, renderReport, showReport, wireReport } from "./report.js";
 import { initPage } from "./shell.js";
@@ -22,8 +22,8 @@ function signedIn() {
   byId("batches-panel").hidden = !me;
   byId("upload-panel").hidden = !me || !(me.scopes || []).includes("upload");
   if (me) {
-    byId("session-who").textContent = t("session.who", { name: me.name, institution: me.institution,
-      role: t(`role.${me.role}`) });
+    byId("session-who").textContent = t("session.who", { name: me.name,
+      institution: institutionName(me.institution).text, role: t(`role.${me.role}`) });
   }
   document.dispatchEvent(new CustomEvent("signin"));
 }
