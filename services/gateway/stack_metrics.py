@@ -146,11 +146,22 @@ class StackCollector(Collector):
                 family.add_metric([label], float(value))
         return [by_state, by_outcome, in_flight]
 
+    def _task_instances(self) -> list[dict[str, Any]]:
+        """The most recent finished task instances of every DAG, a page at a time (Airflow's api
+        maximum_page_limit caps each page, 100 by default)."""
+        wanted = self.settings.gateway.metrics_task_instances
+        instances: list[dict[str, Any]] = []
+        while len(instances) < wanted:
+            params = {"state": ["success", "failed"], "order_by": "-end_date", "limit": wanted - len(instances),
+                      "offset": len(instances)}
+            page = self.airflow._request("GET", "/api/v2/dags/~/dagRuns/~/taskInstances", params=params)
+            instances += page["task_instances"]
+            if not page["task_instances"] or len(instances) >= int(page.get("total_entries", 0)):
+                break
+        return instances
+
     def _dag_tasks(self) -> list[Metric]:
-        params = {"state": ["success", "failed"], "order_by": "-end_date",
-                  "limit": self.settings.gateway.metrics_task_instances}
-        instances = self.airflow._request("GET", "/api/v2/dags/~/dagRuns/~/taskInstances",  # every DAG's runs
-                                          params=params)["task_instances"]
+        instances = self._task_instances()
         durations: dict[tuple[str, str, str], list[float]] = defaultdict(list)
         queued: dict[tuple[str, str, str], list[float]] = defaultdict(list)
         for ti in instances:
