@@ -8,6 +8,7 @@ dropped or disabled first (each test has a database of its own, dropped afterwar
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 from collections import Counter
 from pathlib import Path
@@ -22,6 +23,7 @@ from services.access.models import AuditEvent
 from services.cli import app as cli
 from services.cli import audit as audit_cli
 from services.settings import DatabaseSettings, Settings
+from tests.integration import audit_writer
 from tests.integration.test_access_store import OPERATOR, _org, database  # noqa: F401  (the fixture)
 
 
@@ -161,6 +163,25 @@ def test_concurrent_writers_never_fork_the_chain(database: Database) -> None:  #
     assert report.intact, report.reason
     assert report.chained == writers * each
     assert max(prev_hashes.values()) == 1  # no two events follow the same one
+
+
+def test_gateway_like_processes_writing_at_once_never_fork_the_chain(database: Database) -> None:  # noqa: F811
+    """As several uvicorn workers do: processes of their own, each with its own engine and connections."""
+    processes, each = 4, 15
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(processes)
+    workers = [context.Process(target=audit_writer.write, args=(database.settings.url, each, f"p{i}", start))
+               for i in range(processes)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+
+    report = _verify(database)
+
+    assert [w.exitcode for w in workers] == [0] * processes
+    assert report.intact, report.reason
+    assert report.chained == processes * each
 
 
 def test_events_from_before_the_migration_are_counted_apart(tmp_path: Path) -> None:
