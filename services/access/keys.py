@@ -138,8 +138,9 @@ def authenticate(session: Session, key: str, now: datetime) -> ApiKey:
     if match is None:
         raise InvalidKey(Message("key.malformed"))
     row = session.get(ApiKey, match.group(1))
-    wanted = row.digest if row is not None else digest("wy_00000000." + "0" * 43)  # same work for unknown keys
-    if row is None or not hmac.compare_digest(wanted, digest(key.strip())):
+    wanted = row.digest if row is not None else digest("wy_00000000." + "0" * 43)  # same work for unknown keys:
+    matches = hmac.compare_digest(wanted, digest(key.strip()))  # compared before `row is None` is looked at
+    if row is None or not matches:
         raise InvalidKey(Message("key.invalid"))
     if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         raise InvalidKey(Message("key.invalid"))
