@@ -215,9 +215,9 @@ class Searcher:
         if state.fingerprint != query.fingerprint():
             raise CursorError("this cursor belongs to another query or caller: send the same q, mode, filters and "
                               "sort with the same key, or start again without a cursor")
-        return state
         if state.pit is None:
             state.pit = self._pit(state).open()
+        return state
 
     def _pit(self, state: Cursor) -> PointInTime:
         """The cursor's point in time; none on a first page, which reads the alias."""

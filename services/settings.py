@@ -384,6 +384,9 @@ class SearchSettings(BaseModel):
     semantic_window: int = Field(100, description="Results a semantic search returns, and the depth of each "
                                                    "leg fused by a hybrid search (then keyword matches follow).")
     max_page_size: int = Field(100, description="Largest page a search returns.")
+    cursor_keep_alive: str = Field("1m", description="How long the point in time of a walk past its second page "
+                                   "stays open after each page (a first page opens none; a walk whose point in "
+                                   "time expired goes on from its position over the live index).")
     max_image_upload_bytes: int = Field(20 * 1024 * 1024, description="Largest image accepted by image search.")
     vector_index_type: str = Field("int8_hnsw", description="dense_vector index_options.type: hnsw, int8_hnsw, "
                                                             "bbq_hnsw… (recall measured in docs/BENCHMARKS.md).")
@@ -455,9 +458,6 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    cursor_keep_alive: str = Field("1m", description="How long the point in time of a walk past its second page "
-                                   "stays open after each page (a first page opens none; a walk whose point in "
-                                   "time expired goes on from its position over the live index).")
     environment: Environment = Field(Environment.LOCAL, description="local, ci or production.")
     log_level: str = Field("INFO", description="Root log level of the gateway and the CLI.")
     es: ElasticsearchSettings = ElasticsearchSettings()
