@@ -15,7 +15,7 @@ detail do.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 Lang = Literal["en", "zh"]
@@ -135,10 +135,33 @@ LICENCE_ZH: dict[str, str] = {
 }
 
 
+class Named(str):
+    """The id of an institution, department (`of`: its institution) or region inside a text: the id itself, which
+    the edge says by its name (a `Resolver`: services/access/names.resolver) where it knows one."""
+
+    kind: str
+    of: str | None
+
+    def __new__(cls, kind: str, value: str, of: str | None = None) -> Named:
+        self = super().__new__(cls, value)
+        self.kind, self.of = kind, of
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Named, (self.kind, str(self), self.of))
+
+
+Resolver = Callable[[Named, Lang], "str | None"]
+
+
 def text(key: str, lang: Lang = DEFAULT, /, **params: Any) -> str:
     """The text of `key` in `lang`, its parameters (Messages and lists of them too) said in `lang` as well."""
+    return _say(key, lang, params, None)
+
+
+def _say(key: str, lang: Lang, params: Mapping[str, Any], resolve: Resolver | None) -> str:
     en, zh = TEXTS[key]
-    said = {name: render(value, lang) for name, value in params.items()}
+    said = {name: render(value, lang, resolve) for name, value in params.items()}
     return (zh if lang == "zh" else en).format_map({k: SEPARATOR[lang].join(v) if isinstance(v, list) else v
                                                      for k, v in said.items()})
 
@@ -157,22 +180,25 @@ class Message(str):
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (self.key, self.params))
 
-    def say(self, lang: Lang) -> str:
-        return text(self.key, lang, **self.params)
+    def say(self, lang: Lang, resolve: Resolver | None = None) -> str:
+        return _say(self.key, lang, self.params, resolve)
 
 
 def _rebuild(key: str, params: dict[str, Any]) -> Message:
     return Message(key, **params)
 
 
-def render(value: Any, lang: Lang) -> Any:
-    """`value` with every Message in it (in lists and dicts too) said in `lang`, as plain JSON values."""
+def render(value: Any, lang: Lang, resolve: Resolver | None = None) -> Any:
+    """`value` with every Message in it (in lists and dicts too) said in `lang`, as plain JSON values; `resolve`
+    names the ids (`Named`) in them."""
     if isinstance(value, Message):
-        return value.say(lang)
+        return value.say(lang, resolve)
+    if isinstance(value, Named):
+        return (resolve(value, lang) if resolve else None) or str(value)
     if isinstance(value, list | tuple):
-        return [render(v, lang) for v in value]
+        return [render(v, lang, resolve) for v in value]
     if isinstance(value, Mapping):
-        return {k: render(v, lang) for k, v in value.items()}
+        return {k: render(v, lang, resolve) for k, v in value.items()}
     return value
 
 

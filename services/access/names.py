@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from services.access import generation
 from services.access.db import Database
 from services.access.models import Department, Institution, Region
+from services.messages import Lang, Named, Resolver
 
 TTL_S = 60.0
 
@@ -69,6 +70,15 @@ class OrgNames:
                 "regions": {k: [n.zh, n.en] for k, n in self.regions.items()},
                 "departments": {inst: {cell: [n.zh, n.en] for cell, (_, n) in cells.items()}
                                 for inst, cells in self.departments.items()}}
+
+
+def resolver(found: OrgNames) -> Resolver:
+    """Says the ids in a Message (services/messages.Named) by these names."""
+    def resolve(named: Named, lang: Lang) -> str | None:
+        name = (found.institution(named) if named.kind == "institution" else found.region(named)
+                if named.kind == "region" else found.department(named.of, named))
+        return (name.zh if lang == "zh" else name.en) if name else None
+    return resolve
 
 
 def load(session: Session) -> OrgNames:

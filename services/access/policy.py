@@ -32,7 +32,7 @@ from schemas.access import (
 )
 from services.access.errors import NotAllowed
 from services.access.principals import ActiveGrant, Principal
-from services.messages import Message
+from services.messages import Message, Named
 
 GRANT_PREFIX = "grant:"
 
@@ -121,17 +121,18 @@ def would_allow(asset: AssetFacts, wanted: Tier, today: date | None = None) -> l
     """Who receives `wanted` of this asset by its licence and policy, in words (Messages), for a 403's detail."""
     table = access_table()
     policy = effective_policy(asset, today or today_utc())
-    department = (Message("allow.department", department=asset.department) if asset.department
-                  else Message("allow.department-any"))
+    holder = Named("institution", asset.institution)
+    department = (Message("allow.department", department=Named("department", asset.department, asset.institution))
+                  if asset.department else Message("allow.department-any"))
     names = {Audience.DEPARTMENT: department,
-             Audience.INSTITUTION: Message("allow.institution", institution=asset.institution),
-             Audience.REGION: Message("allow.region", region=asset.region) if asset.region else None,
+             Audience.INSTITUTION: Message("allow.institution", institution=holder),
+             Audience.REGION: Message("allow.region", region=Named("region", asset.region)) if asset.region else None,
              Audience.PUBLIC: Message("allow.public")}
     # The audiences are nested, so the widest one that receives the tier says it all.
     out: list[str] = []
     out += [name for who, name in reversed(names.items())
             if name and table.sees(policy, who) and table.tier(asset.licence, who).includes(wanted)][:1]
-    return [*out, Message("allow.grant", institution=asset.institution, tier=Message(f"tier.{wanted.value}"))]
+    return [*out, Message("allow.grant", institution=holder, tier=Message(f"tier.{wanted.value}"))]
 
 
 # -- the same rules as an Elasticsearch filter ------------------------------------------------------

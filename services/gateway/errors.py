@@ -43,9 +43,22 @@ from elasticsearch import NotFoundError as EsNotFoundError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from services.messages import SEPARATOR, TEXTS, Lang, Message, negotiate, render, text, title, validation_reason
+from services.messages import (
+    SEPARATOR,
+    TEXTS,
+    Lang,
+    Message,
+    Named,
+    Resolver,
+    negotiate,
+    render,
+    text,
+    title,
+    validation_reason,
+)
 
 PROBLEM_BASE = "https://wenyuan.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -61,12 +74,12 @@ class Problem(Exception):
         self.detail = detail
         self.extensions = extensions
 
-    def body(self, instance: str | None = None, lang: Lang = "en") -> dict[str, Any]:
+    def body(self, instance: str | None = None, lang: Lang = "en", resolve: Resolver | None = None) -> dict[str, Any]:
         doc: dict[str, Any] = {"type": self.type, "title": title(self.type, self.title, lang), "status": self.status,
-                               "detail": render(self.detail, lang)}
+                               "detail": render(self.detail, lang, resolve)}
         if instance:
             doc["instance"] = instance
-        extensions: dict[str, Any] = render(self.extensions, lang)
+        extensions: dict[str, Any] = render(self.extensions, lang, resolve)
         return doc | extensions
 
 
@@ -181,10 +194,28 @@ def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] 
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=said)
 
 
+def _names(request: Request) -> Resolver:
+    """Says the ids of institutions, departments and regions in a problem (`Named`) by their names, read from the
+    access store when a problem first holds one (cached: services/access/names.py); ids where it cannot be read."""
+    from services.access.names import names, resolver
+
+    found: list[Resolver] = []
+
+    def resolve(named: Named, lang: Lang) -> str | None:
+        if not found:
+            db = getattr(request.app.state, "db", None)
+            try:
+                found.append(resolver(names(db)) if db is not None else (lambda _n, _l: None))
+            except SQLAlchemyError:  # the store being down must not turn a refusal into a 500: ids then
+                found.append(lambda _n, _l: None)
+        return found[0](named, lang)
+    return resolve
+
+
 async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
     lang = request_lang(request)
-    return problem_response(exc.status, exc.body(request.url.path, lang), lang=lang)
+    return problem_response(exc.status, exc.body(request.url.path, lang, _names(request)), lang=lang)
 
 
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:

@@ -47,7 +47,7 @@ def test_a_download_the_licence_does_not_allow_shows_the_reason_and_who_would_al
     alert = page.locator("#download-error").get_by_role("alert")
     expect(alert).to_contain_text("Not allowed")
     expect(alert).to_contain_text("In Copyright (InC) gives you the thumbnail tier")
-    expect(alert).to_contain_text(f"Would allow it: staff of the holding institution ({collection.institution})")
+    expect(alert).to_contain_text(f"Would allow it: staff of the holding institution ({collection.institution} museum)")
 
 
 def test_an_allowed_download_saves_the_original_file(page: Page, collection: Collection) -> None:

@@ -128,7 +128,7 @@ def test_delivery_redirects_to_a_short_lived_url_or_refuses_with_what_would_allo
     body = assert_problem(refused, 403, PROBLEMS + "tier-not-allowed")
     assert (body["allowed_tier"], body["requested_tier"], body["licence"]) == ("thumbnail", "original", "InC")
     assert body["licence_uri"] == "http://rightsstatements.org/vocab/InC/1.0/"
-    assert f"staff of the holding institution ({museum.institution})" in body["detail"]
+    assert f"staff of the holding institution ({museum.institution} museum)" in body["detail"]  # by its name
     assert holder.status_code == 302
 
 

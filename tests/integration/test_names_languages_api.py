@@ -104,6 +104,8 @@ def test_a_refused_delivery_says_why_in_chinese_with_the_same_type(served: tuple
     assert body_en["detail"].startswith("In Copyright (InC) gives you the thumbnail tier of this asset")
     assert body_zh["title"] == "许可与您的授权不允许此级别"
     assert body_zh["detail"].startswith("受版权保护（InC）只让您获得此藏品的缩略图级别（许可 InC（受众：公众））")
-    assert body_zh["would_allow"] == [f"收藏机构（{institution}）的员工", f"{institution}给予的原图或更高级别的授权"]
+    assert body_zh["would_allow"] == [f"收藏机构（{institution}馆）的员工",
+                                      f"{institution}馆给予的原图或更高级别的授权"]
+    assert f"staff of the holding institution ({institution} museum)" in body_en["detail"]  # names, not ids
     assert (body_zh["allowed_tier"], body_zh["requested_tier"]) == ("thumbnail", "original")  # codes stay codes
     assert zh.headers["content-language"] == "zh" and en.headers["content-language"] == "en"

@@ -16,10 +16,11 @@ from fastapi.testclient import TestClient
 from schemas.access import AccessPolicy, Tier
 from schemas.licences import LICENCES
 from services.access.errors import TierRefused
+from services.access.names import Name, OrgNames, resolver
 from services.access.policy import AssetFacts, would_allow
 from services.gateway import errors
 from services.gateway.app import create_app
-from services.messages import LICENCE_ZH, TEXTS, Message, negotiate, render, text, title
+from services.messages import LICENCE_ZH, TEXTS, Message, Named, negotiate, render, text, title
 from services.settings import get_settings
 from tests.helpers import assert_problem
 
@@ -148,3 +149,20 @@ def test_a_malformed_key_is_refused_in_chinese_by_the_access_middleware(client: 
     body = assert_problem(resp, 401, errors.Unauthorized.type)
     assert body["title"] == "API 密钥无效" and body["detail"].startswith("API 密钥格式不对")
     assert resp.headers["content-language"] == "zh" and resp.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_ids_in_a_refusal_are_said_by_their_names_where_the_edge_knows_them() -> None:
+    facts = AssetFacts(asset_id="a", institution="palace", department="paintings", region="CN-BJ", licence="InC",
+                       access=AccessPolicy.PUBLIC, embargo_until=None)
+    org = OrgNames(institutions={"palace": Name("故宫博物院", "The Palace Museum")},
+                   departments={"palace": {"paintings": ("paintings", Name("书画部", "Paintings"))}})
+
+    who = would_allow(facts, Tier.ORIGINAL, today=date(2026, 1, 1))
+    refused = Message("allow.department", department=Named("department", "paintings", "palace"))
+
+    assert render(who, "en", resolver(org)) == ["staff of the holding institution (The Palace Museum)",
+                                                "a grant from The Palace Museum of tier original or higher"]
+    assert render(who, "zh", resolver(org))[0] == "收藏机构（故宫博物院）的员工"
+    assert refused.say("zh", resolver(org)) == "其所属部门（书画部）的员工"
+    assert render(Named("region", "CN-BJ"), "zh", resolver(org)) == "CN-BJ"  # no name known: the id
+    assert pickle.loads(pickle.dumps(Named("department", "paintings", "palace"))).of == "palace"
