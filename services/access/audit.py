@@ -60,9 +60,10 @@ def event_hash(event: AuditEvent) -> str:
 def record(session: Session, actor: Principal, action: str, *, outcome: str = "done",
            about: str | None = None, asset_id: str | None = None, subject: str | None = None,
            tier: str | None = None, basis: str | None = None, **detail: Any) -> AuditEvent:
-    # Lock the head first (the UPDATE waits for any other writer's transaction to end), then read it.
-    session.execute(update(AuditChain).where(AuditChain.id == HEAD).values(length=AuditChain.length + 1))
-    prev = session.execute(select(AuditChain.hash).where(AuditChain.id == HEAD)).scalar_one()
+    # Lock the head and read it in one statement: the UPDATE waits for any other writer's transaction to end, and
+    # then returns the hash that writer left (PostgreSQL re-reads a row it waited for; SQLite has one writer).
+    prev = session.execute(update(AuditChain).where(AuditChain.id == HEAD).values(length=AuditChain.length + 1)
+                           .returning(AuditChain.hash), execution_options={"synchronize_session": False}).scalar_one()
     event = AuditEvent(at=utcnow(), action=action, outcome=outcome, actor_kind=actor.kind.value, actor_id=actor.id,
                        actor_institution=actor.institution, actor_key=actor.key_prefix, about_institution=about,
                        asset_id=asset_id, subject=subject, tier=tier, basis=basis,
@@ -71,7 +72,8 @@ def record(session: Session, actor: Principal, action: str, *, outcome: str = "d
     event.hash = event_hash(event)
     session.add(event)
     session.flush()  # its id, for the head
-    session.execute(update(AuditChain).where(AuditChain.id == HEAD).values(head_id=event.id, hash=event.hash))
+    session.execute(update(AuditChain).where(AuditChain.id == HEAD).values(head_id=event.id, hash=event.hash),
+                    execution_options={"synchronize_session": False})
     return event
 
 
