@@ -225,10 +225,10 @@ MIRADOR = '<script defer src="${static}/build/mirador/mirador.min.js"></script>'
 
 
 @router.get("/viewer", response_class=HTMLResponse, summary="Mirador, to compare IIIF manifests side by side")
-def viewer_page(settings: SettingsDep) -> HTMLResponse:
+def viewer_page(request: Request, settings: SettingsDep, db: DbDep) -> HTMLResponse:
     """Mirador (npm `mirador`, pinned, served from this origin) with a window for each `manifest` parameter of this
     site (`/viewer?manifest=A&manifest=B`); more can be added from Mirador's own catalogue."""
-    return render("viewer", "Compare in Mirador", settings, scripts=MIRADOR)
+    return render("viewer", "mirador.title", settings, scripts=MIRADOR, lang=page_lang(request), db=db, url="/viewer")
 
 
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
