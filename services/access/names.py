@@ -9,18 +9,22 @@ made by another process), which is soon enough for names.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from services.access import generation
 from services.access.db import Database
 from services.access.models import Department, Institution, Region
 from services.messages import Lang, Named, Resolver
+
+log = logging.getLogger(__name__)
 
 TTL_S = 60.0
 
@@ -97,14 +101,19 @@ _cache: dict[str, tuple[int, float, OrgNames]] = {}  # database URL -> (generati
 
 
 def names(db: Database) -> OrgNames:
-    """The names as the access store has them now (cached: see the module's docstring)."""
+    """The names as the access store has them now (cached: see the module's docstring). Where the store cannot be
+    read, the names last read (none before the first read): a search or a page never fails for want of names."""
     now, gen = time.monotonic(), generation.local()
     with _lock:
         cached = _cache.get(db.settings.url)
     if cached is not None and cached[0] == gen and now - cached[1] < TTL_S:
         return cached[2]
-    with db.session() as session:
-        fresh = load(session)
+    try:
+        with db.session() as session:
+            fresh = load(session)
+    except SQLAlchemyError as exc:
+        log.warning("names of organisations not read: %s", exc)
+        return cached[2] if cached is not None else OrgNames()
     with _lock:
         _cache[db.settings.url] = (gen, now, fresh)
     return fresh

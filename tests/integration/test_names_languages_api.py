@@ -4,6 +4,7 @@ access basis and refusals are said in the language of `Accept-Language`, with th
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,8 @@ from indexing.aliases import ensure_assets_index
 from indexing.bulk import index_documents
 from indexing.enrich import Enricher
 from services.access.db import Database
-from services.settings import Settings
+from services.access.names import Name, OrgNames, names
+from services.settings import DatabaseSettings, Settings
 from tests.access import make_institution
 from tests.factories import image_record, make_asset, make_image
 from tests.helpers import assert_problem
@@ -109,3 +111,26 @@ def test_a_refused_delivery_says_why_in_chinese_with_the_same_type(served: tuple
     assert f"staff of the holding institution ({institution} museum)" in body_en["detail"]  # names, not ids
     assert (body_zh["allowed_tier"], body_zh["requested_tier"]) == ("thumbnail", "original")  # codes stay codes
     assert zh.headers["content-language"] == "zh" and en.headers["content-language"] == "en"
+
+
+def test_names_follow_a_change_of_the_access_store_at_once(db: Database) -> None:
+    before = names(db)
+    institution = make_institution(db, "CN-BJ", ("prints",))
+
+    after = names(db)
+
+    assert before.institution(institution) is None
+    assert after.institution(institution) == Name(f"{institution}馆", f"{institution} museum")
+    assert after.department(institution, "prints部") == Name("prints部", "Prints")  # by any name a record uses
+
+
+def test_a_store_that_cannot_be_read_gives_no_names_and_no_error(caplog: pytest.LogCaptureFixture) -> None:
+    down = Database(DatabaseSettings(url="postgresql+psycopg://wenyuan@127.0.0.1:9/none"))
+    try:
+        with caplog.at_level(logging.WARNING, logger="services.access.names"):
+            found = names(down)
+    finally:
+        down.close()
+
+    assert found == OrgNames()
+    assert any("not read" in r.getMessage() for r in caplog.records)
