@@ -46,6 +46,14 @@ function start() {
     requests: { preprocessors: [withKey] },
     osdConfig: { loadTilesWithAjax: Boolean(session.key), ajaxHeaders: authHeaders(), crossOriginPolicy: "Anonymous" },
   });
+  // Mirador draws its workspace as a <main>, inside the page's own: it is made a named region instead, so the
+  // page keeps one main landmark (axe: landmark-no-duplicate-main, landmark-main-is-top-level).
+  const box = byId("mirador");
+  const demote = () => {
+    for (const main of box.querySelectorAll("main:not([role])")) main.setAttribute("role", "region");
+  };
+  new MutationObserver(demote).observe(box, { childList: true, subtree: true });
+  demote();
   document.addEventListener("langchange", () => {
     viewer.store.dispatch(window.Mirador.actions.updateConfig({ language: LANGUAGES[lang()] }));
   });
