@@ -7,12 +7,15 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator, model_validator
 
 from schemas.access import GranteeKind, GrantScope, PrincipalKind, Purpose, Role, Scope, Tier
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 REGION_CODE = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
+
+
+SLUG_SCHEMA: dict[str, JsonValue] = {"pattern": SLUG.pattern}  # said in the OpenAPI too; the validator words the refusal
 
 
 def _slug(value: str) -> str:
@@ -33,7 +36,8 @@ class RegionOut(RegionIn):
 
 
 class InstitutionIn(BaseModel):
-    id: str = Field(description="Short id (lower-case letters, digits, '-'); assets carry it.")
+    id: str = Field(description="Short id (lower-case letters, digits, '-'); assets carry it.",
+                    json_schema_extra=SLUG_SCHEMA)
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
     region: str = Field(pattern=REGION_CODE, description="Code of a region created before.")
@@ -43,7 +47,7 @@ class InstitutionIn(BaseModel):
 
 class DepartmentIn(BaseModel):
     id: str = Field(description="Short id within the institution; an asset's department cell may hold it or "
-                                "either name.")
+                                "either name.", json_schema_extra=SLUG_SCHEMA)
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field(min_length=1, max_length=200)
 
@@ -81,7 +85,7 @@ class StaffOut(BaseModel):
 
 
 class AppIn(BaseModel):
-    id: str
+    id: str = Field(json_schema_extra=SLUG_SCHEMA)
     name: str = Field(min_length=1, max_length=200)
     contact: str | None = Field(None, max_length=320)
 
@@ -93,8 +97,16 @@ class AppOut(AppIn):
     created_at: datetime
 
 
+def _exactly_one(*fields: str) -> dict[str, Any]:
+    """JSON schema: exactly one of `fields` is a string, the others absent or null."""
+    return {"oneOf": [{"properties": {f: {"type": "string"}, **{o: {"type": "null"} for o in fields if o != f}},
+                       "required": [f]} for f in fields]}
+
+
 class KeyIn(BaseModel):
     """A key for a staff member, a partner app or an operator (exactly one)."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one("staff", "app", "operator"))
 
     staff: str | None = Field(None, description="Staff member id.")
     app: str | None = Field(None, description="Partner app id.")
@@ -135,13 +147,24 @@ class SavedQuery(BaseModel):
                                     "department, licence, year_from, year_to…), as GET /v1/search takes them.")
 
 
+def _scope_fields() -> dict[str, Any]:
+    """JSON schema: each scope with its own field given and the other two absent or null."""
+    fields = {"batch": "batch_id", "category": "category", "query": "query"}
+    given = {"batch_id": "string", "category": "string", "query": "object"}
+    return {"oneOf": [{"properties": {"scope": {"const": scope}, own: {"type": given[own]},
+                                      **{f: {"type": "null"} for f in fields.values() if f != own}},
+                       "required": ["scope", own]} for scope, own in fields.items()]}
+
+
 class GrantIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_scope_fields())
+
     grantee_kind: GranteeKind
     grantee: str = Field(description="Institution id, region code or partner app id.")
     tier: Tier
     scope: GrantScope
-    batch_id: str | None = Field(None, description="scope batch: the batch whose assets are granted.")
-    category: str | None = Field(None, description="scope category: a taxonomy category id.")
+    batch_id: str | None = Field(None, min_length=1, description="scope batch: the batch whose assets are granted.")
+    category: str | None = Field(None, min_length=1, description="scope category: a taxonomy category id.")
     query: SavedQuery | None = Field(None, description="scope query: a saved search.")
     purpose: Purpose
     valid_until: datetime | None = Field(None, description="Ends then (UTC); open-ended when absent.")

@@ -21,6 +21,8 @@ from services.access.resolve import PrincipalCache
 from services.gateway.errors import install_handlers
 from services.gateway.metrics import instrument as instrument_metrics
 from services.gateway.middleware import AccessMiddleware, RequestContext
+from services.gateway.openapi import AllowHeader
+from services.gateway.openapi import install as install_openapi
 from services.gateway.routers import (
     access,
     admin,
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,  # ReDoc would load from a CDN; /docs documents the same OpenAPI
     )
     install_handlers(app)
+    install_openapi(app)  # every problem answer documented (services/gateway/openapi.py)
+    app.add_middleware(AllowHeader)
     app.add_middleware(AccessMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL,
                        exclude_content_types=GZIP_EXCLUDED)

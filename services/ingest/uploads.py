@@ -41,8 +41,8 @@ def _within_limit(name: str, size: int) -> None:
 
 
 class FileToUpload(BaseModel):
-    path: str = Field(description="Path relative to the batch folder, '/' separators.")
-    size: int = Field(ge=0, description="Size in bytes; at most the largest file the service accepts "
+    path: str = Field(min_length=1, description="Path relative to the batch folder, '/' separators.")
+    size: int = Field(ge=0, strict=True, description="Size in bytes; at most the largest file the service accepts "
                                         "(ingest.max_file_bytes, media.max_file_bytes).")
 
     @field_validator("path")
@@ -56,9 +56,14 @@ class FileToUpload(BaseModel):
         return self
 
 
+# The rule of _format below, as the OpenAPI says it: a file name (no folders) ending .csv, .jsonl or .ndjson.
+MANIFEST_NAME = r"^[^/\\]+\.([Cc][Ss][Vv]|[Jj][Ss][Oo][Nn][Ll]|[Nn][Dd][Jj][Ss][Oo][Nn])$"
+
+
 class ManifestToUpload(BaseModel):
-    name: str = Field(description="File name of the manifest, .csv or .jsonl.")
-    size: int = Field(ge=0)
+    name: str = Field(description="File name of the manifest, .csv or .jsonl.",
+                      json_schema_extra={"pattern": MANIFEST_NAME})
+    size: int = Field(ge=0, strict=True)
 
     @field_validator("name")
     @classmethod
@@ -91,12 +96,12 @@ class UploadTarget(BaseModel):
 
 class CompletedPart(BaseModel):
     part_number: int = Field(ge=1, le=10_000)
-    etag: str
+    etag: str = Field(min_length=1)
 
 
 class CompleteMultipart(BaseModel):
-    path: str
-    upload_id: str
+    path: str = Field(min_length=1)
+    upload_id: str = Field(min_length=1)
     parts: list[CompletedPart] = Field(min_length=1)
 
 

@@ -3,10 +3,12 @@ the grants it gives, and the licence × audience tier table everything is decide
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from pydantic import BeforeValidator
 
 from schemas.access import PrincipalKind, table_rows
 from schemas.organisations import AuditOut, AuditPage, GrantIn, GrantOut, Me
@@ -65,10 +67,19 @@ def revoke_grant(grant_id: str, db: DbDep, principal: PrincipalDep) -> GrantOut:
         return grants.revoke_grant(session, principal, grant_id)
 
 
+def _date_time_text(value: object) -> object:
+    """A date and time as the schema says (ISO 8601), not a bare number (which pydantic reads as Unix time)."""
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", value):
+        raise ValueError("a date and time, ISO 8601 (2026-01-31T12:00:00Z), not a number")
+    return value
+
+
 @router.get("/audit")
 def read_audit(db: DbDep, principal: PrincipalDep,
                action: Annotated[str | None, Query(description="deliver, grant.create, key.revoke, …")] = None,
-               asset_id: str | None = None, since: datetime | None = None,
+               asset_id: str | None = None,
+               since: Annotated[datetime | None, BeforeValidator(_date_time_text),
+                                Query(description="ISO 8601 date and time (UTC when no offset).")] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100,
                cursor: Annotated[str | None, Query(max_length=100)] = None) -> AuditPage:
     """Newest first: deliveries of your institution's assets (allowed and refused) and changes to its staff,

@@ -12,11 +12,12 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Response, status
+from minio.error import S3Error
 from pydantic import BaseModel, Field, field_validator
 
 from schemas.access import Scope
 from services.gateway.deps import AirflowDep, BatchDep, PrincipalDep, S3Dep, SettingsDep, Uploader, require
-from services.gateway.errors import BadRequest, BatchNotFound, Conflict, Forbidden, InvalidRequest
+from services.gateway.errors import BadRequest, BatchNotFound, Conflict, Forbidden, InvalidRequest, NotFound
 from services.ingest.batch_list import BadCursor, list_batches
 from services.ingest.batches import (
     INSTITUTION_ID,
@@ -45,7 +46,7 @@ class BatchCreate(BaseModel):
                                                       "key's own (the default).")
     manifest: ManifestToUpload
     files: list[FileToUpload] = Field(default_factory=list, max_length=200_000)
-    max_file_bytes: int | None = Field(None, ge=1, description="Reject files above this size in this batch "
+    max_file_bytes: int | None = Field(None, ge=1, strict=True, description="Reject files above this size in this batch "
                                        "(may only lower the service's limit, ingest.max_file_bytes).")
 
     @field_validator("institution")
@@ -137,9 +138,22 @@ def create_uploads(body: UploadRequest, batch: BatchDep, s3: S3Dep, settings: Se
     return BatchUploads(batch=batch, manifest=manifest, files=files)
 
 
+UPLOAD_CONFLICTS = {"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "MalformedXML", "InvalidArgument"}
+
+
 @router.post("/{batch_id}/uploads/complete", dependencies=[Depends(require(Scope.UPLOAD))])
 def complete_upload(body: CompleteMultipart, batch: BatchDep, s3: S3Dep, settings: SettingsDep) -> dict[str, str]:
-    return {"path": body.path, "etag": complete_multipart(s3, settings, batch.batch_id, body)}
+    """Join the parts of a multipart upload into the staged file (the CLI does this after the last part)."""
+    try:
+        return {"path": body.path, "etag": complete_multipart(s3, settings, batch.batch_id, body)}
+    except S3Error as exc:  # the S3 server's word on the upload, said as a problem of this request
+        if exc.code == "NoSuchUpload":
+            raise NotFound(f"no multipart upload {body.upload_id!r} of {body.path!r} is in progress: ask for "
+                           "upload targets again (POST /v1/batches/{id}/uploads)") from exc
+        if exc.code in UPLOAD_CONFLICTS:
+            raise Conflict(f"the parts given are not the parts uploaded for {body.path!r} ({exc.code}: "
+                           f"{exc.message}); send each part's number and the ETag its upload answered") from exc
+        raise
 
 
 @router.post("/{batch_id}/submit", status_code=status.HTTP_202_ACCEPTED, dependencies=[Depends(require(Scope.UPLOAD))])
