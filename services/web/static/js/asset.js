@@ -7,7 +7,7 @@ import { api, authHeaders, fetchBlob, session, showError } from "./api.js";
 import { byId, clear, h } from "./dom.js";
 import { renderDownloads, wireDownloads } from "./downloads.js";
 import { conceptName, departmentName, formatNumber, formatYear, institutionName, regionName, t } from "./i18n.js";
-import { iiifBase, iiifPicture, picture } from "./images.js";
+import { iiifBase, sizedPicture } from "./images.js";
 import { canDecide, renderLabels } from "./labels.js";
 import { loadStyles, relabelMedia, renderMedia } from "./media.js";
 import { renderPages, renderPageText, viewable as inViewer } from "./pages.js";
@@ -190,7 +190,7 @@ function renderImages() {
   if (uploaded.length > 1 || (uploaded.length && uploaded.length < images.filter((_, n) => inViewer(record, n)).length)) {
     uploaded.forEach(([n, image]) => {
       strip.append(h("button", { type: "button", "data-n": String(n), "aria-pressed": String(n === shown),
-        onclick: () => openImage(n) }, picture(iiifPicture(image, 120), image.label || t("viewer.imageN", { n: n + 1 }))));
+        onclick: () => openImage(n) }, sizedPicture(image, 120, image.label || t("viewer.imageN", { n: n + 1 }))));
     });
   }
   openImage(shown);
