@@ -1,4 +1,4 @@
-"""`wenyuan orgs|keys|grants|audit|me|db|admin`: organisations, keys, grants and the audit log.
+"""`wenyuan orgs|keys|grants|me|db|admin` (and what `wenyuan audit` lists): organisations, keys, grants, audit.
 
 Everything but `db` and `admin bootstrap` goes through the gateway's admin API, so the same
 rules apply to the command line as to any client. `admin bootstrap` makes the platform's first
@@ -300,4 +300,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db, name="db")
     app.add_typer(admin, name="admin")
     app.command("me")(me)
-    app.command("audit")(audit)
