@@ -110,3 +110,17 @@ def test_the_asset_pages_pictures_are_lazy_and_its_own_images_sized(page: Page, 
     assert pictures
     assert [p for p in pictures if p["loading"] != "lazy" and "/iiif/" in p["src"]] == []
     assert [p for p in pictures if "/iiif/" not in p["src"] and not (p["width"] and p["height"])] == []
+
+
+def test_result_cards_pictures_are_lazy_and_sized_before_they_arrive(page: Page, collection: Collection) -> None:
+    page.goto(collection.url(paths(collection)["search"]))
+    settle(page, "search")
+
+    pictures = page.evaluate("""() => [...document.querySelectorAll("#results .card img")].map((img) => ({
+        loading: img.loading, width: Number(img.getAttribute("width")), height: Number(img.getAttribute("height"))
+    }))""")
+
+    assert pictures
+    assert all(p["loading"] == "lazy" for p in pictures)
+    # the box each card keeps for its picture: at most 400 px on the longer side, never 0 (no jump as it loads)
+    assert all(0 < p["width"] <= 400 and 0 < p["height"] <= 400 for p in pictures), pictures

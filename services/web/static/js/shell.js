@@ -2,7 +2,7 @@
 import { session } from "./api.js";
 import { byId, clear, h, highlighted } from "./dom.js";
 import { initLang, institutionName, lang, licenceName, pick, t } from "./i18n.js";
-import { iiifPicture, picture } from "./images.js";
+import { iiifPicture, picture, sizedPicture } from "./images.js";
 
 export function initPage(titleKey) {
   initLang();
@@ -67,6 +67,7 @@ export function assetCard(hit, { highlight = {} } = {}) {
   // The IIIF service makes the picture; records indexed before images had ids are only reached by the
   // thumbnail link (a delivery: a redirect to the stored file).
   const thumb = !(hit.thumbnail && image) ? h("span", { class: "noimage" }, t("card.noImage"))
+    : image.id && image.width && image.height ? sizedPicture(image, 400, title.text, hit.thumbnail)
     : image.id ? picture(iiifPicture(image), title.text, hit.thumbnail) : picture(hit.thumbnail, title.text);
   const snippet = snippetOf(highlight, [record.title_zh, record.title_en]);
   const heading = h("a", { href, lang: title.lang || null }, title.text);
