@@ -240,7 +240,9 @@ def api_docs(request: Request) -> HTMLResponse:
                                title=f"{request.app.title} — API", swagger_js_url=f"{swagger}/swagger-ui-bundle.js",
                                swagger_css_url=f"{swagger}/swagger-ui.css",
                                swagger_favicon_url=f"{swagger}/favicon-32x32.png",
-                               oauth2_redirect_url="/docs/oauth2-redirect")
+                               oauth2_redirect_url="/docs/oauth2-redirect",
+                               # no badge from swagger.io's online validator: this page loads nothing from elsewhere
+                               swagger_ui_parameters={"validatorUrl": None})
 
 
 @router.get("/docs/oauth2-redirect", response_class=HTMLResponse, include_in_schema=False)
