@@ -15,7 +15,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 REGION_CODE = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 
 
-SLUG_SCHEMA: dict[str, JsonValue] = {"pattern": SLUG.pattern}  # said in the OpenAPI too; the validator words the refusal
+SLUG_SCHEMA: dict[str, JsonValue] = {"pattern": SLUG.pattern}  # in the OpenAPI too; the validator words refusals
 
 
 def _slug(value: str) -> str:

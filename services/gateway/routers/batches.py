@@ -46,8 +46,8 @@ class BatchCreate(BaseModel):
                                                       "key's own (the default).")
     manifest: ManifestToUpload
     files: list[FileToUpload] = Field(default_factory=list, max_length=200_000)
-    max_file_bytes: int | None = Field(None, ge=1, strict=True, description="Reject files above this size in this batch "
-                                       "(may only lower the service's limit, ingest.max_file_bytes).")
+    max_file_bytes: int | None = Field(None, ge=1, strict=True, description="Reject files above this size in this "
+                                       "batch (may only lower the service's limit, ingest.max_file_bytes).")
 
     @field_validator("institution")
     @classmethod
