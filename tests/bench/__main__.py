@@ -30,6 +30,7 @@ from tests.bench import (  # needs stacklib on the path
     quality,
     quality_images,
     scaling,
+    soak,
     stack_memory,
     throughput,
     vectors,
@@ -70,6 +71,8 @@ BENCHES: dict[str, tuple[str, Callable[[Settings], str]]] = {
                      media_models.measure),
     "dumps": ("Dumps and OAI-PMH harvests at 100,000 records (tests/bench/dumps.py)", dumps.measure),
     "access": ("What licensed access costs (tests/bench/access.py)", access.measure),
+    "soak": ("Load and soak: 64 connections, then a mixed soak, memory and search contexts (tests/bench/soak.py)",
+             soak.measure),
     "scaling": ("What one asset costs in the index, per vector index type (tests/bench/scaling.py)", scaling.measure),
     "iiif": ("IIIF Image API tiles: made and cached, against raw Pillow and S3 (tests/bench/iiif.py)", iiif.measure),
 }

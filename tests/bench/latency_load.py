@@ -108,13 +108,14 @@ def run_wrk(wrk: str, base_url: str, qs: Sequence[str], mode: Mode, pids: dict[s
     return wrk_load(wrk, base_url, script, mode.value, WRK_SECONDS, pids)
 
 
-def wrk_load(wrk: str, url: str, script: str, label: str, seconds: int, pids: dict[str, list[int]]) -> Load:
+def wrk_load(wrk: str, url: str, script: str, label: str, seconds: int, pids: dict[str, list[int]],
+             connections: int = WRK_CONNECTIONS) -> Load:
     """wrk with a Lua script ending in WRK_SCRIPT's `done` (its WRK_RESULT line), the CPU of `pids` sampled."""
-    out = Load("wrk", label, WRK_CONNECTIONS, seconds)
+    out = Load("wrk", label, connections, seconds)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "load.lua"
         path.write_text(script, encoding="utf-8")
-        cmd = [wrk, f"-t{WRK_THREADS}", f"-c{WRK_CONNECTIONS}", f"-d{seconds}s", "--latency", "--timeout", "60s",
+        cmd = [wrk, f"-t{WRK_THREADS}", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "60s",
                "-s", str(path), url]
         cpu = _Cpu(pids)
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
