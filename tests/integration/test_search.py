@@ -186,11 +186,10 @@ def test_cursors_that_are_malformed_or_from_another_query_are_refused(es: Elasti
                         visibility=None)
 
 
-def _walk_pits(searcher: Searcher, query: Query) -> tuple[list[str], list[str | None]]:
-    """Every hit of a walk, and the point in time each page's cursor carries."""
+def _walk_pits(searcher: Searcher, query: Query, cursor: str | None = None) -> tuple[list[str], list[str | None]]:
+    """Every hit of a walk (from `cursor`, or the first page), and the point in time each page's cursor carries."""
     seen: list[str] = []
     pits: list[str | None] = []
-    cursor = None
     for _ in range(50):
         page = searcher.search(query, cursor, visibility=None)
         seen += _ids(page)
@@ -228,20 +227,9 @@ def test_a_walk_whose_point_in_time_expired_goes_on_from_its_position(
     second = searcher.search(query, first.next, visibility=None)
     assert second.next is not None
     es.close_point_in_time(id=Cursor.decode(second.next).pit)  # as if the reader paused past the keep-alive
-    rest, _ = _walk_pits_from(searcher, query, second.next)
+    rest, _ = _walk_pits(searcher, query, second.next)
 
     assert _ids(first) + _ids(second) + rest == whole  # nothing lost, nothing twice, the same order
-
-
-def _walk_pits_from(searcher: Searcher, query: Query, cursor: str) -> tuple[list[str], int]:
-    seen: list[str] = []
-    pages = 0
-    next_cursor: str | None = cursor
-    while next_cursor is not None and pages < 50:
-        page = searcher.search(query, next_cursor, visibility=None)
-        seen += _ids(page)
-        next_cursor, pages = page.next, pages + 1
-    return seen, pages
 
 
 @pytest.mark.slow
